@@ -1,0 +1,15 @@
+"""Shared infrastructure for the companion notebooks of *Generative AI for Trading and Asset
+Management* (Medina Ruiz & Chan, Wiley 2025).
+
+Modules (one concern each):
+
+- :mod:`common.config`   quick mode, step budgets, seeding, device choice
+- :mod:`common.data`     named datasets (packaged and hash-pinned downloads), prices, readers' CSVs
+- :mod:`common.bookdata` parsers for the data files of the book's own companion repository
+- :mod:`common.metrics`  returns and performance measures (Sharpe, drawdown, ...)
+- :mod:`common.train`    the one GPU-aware PyTorch training loop
+- :mod:`common.plotting` the house plotting style and shared plots
+- :mod:`common.run`      the notebook runner behind ``python -m common run``
+"""
+
+__version__ = "0.1.0"
