@@ -308,10 +308,14 @@ def plot_efficient_frontier(
     named = {str(k): _point(str(k), v) for k, v in (portfolios or {}).items()}
     if cml is not None and cml not in named:
         raise ValueError(f"cml={cml!r} is not one of the portfolios {list(named)}")
+    if cml is not None and named[cml][0] == 0:
+        raise ValueError(f"the capital market line needs {cml!r} to have sd > 0")
+    points = _asset_points(assets) if assets is not None else []
     if ax is None:
         _, ax = plt.subplots()
 
-    ax.plot(sd, mean, marker="o", markersize=3.5, label="Efficient frontier")
+    colors = mpl.rcParams["axes.prop_cycle"].by_key().get("color", COLORS)
+    ax.plot(sd, mean, marker="o", markersize=3.5, color=colors[0], label="Efficient frontier")
     markers = ["*", "D", "s", "^", "v", "P", "X"]
     for i, (name, (p_sd, p_mean)) in enumerate(named.items()):
         ax.scatter(
@@ -319,12 +323,12 @@ def plot_efficient_frontier(
             [p_mean],
             s=140 if i == 0 else 70,
             marker=markers[i % len(markers)],
+            color=colors[(i + 1) % len(colors)],
             zorder=3,
             label=name,
         )
         ax.annotate(name, (p_sd, p_mean), textcoords="offset points", xytext=(8, -4), fontsize=9)
-    if assets is not None:
-        points = _asset_points(assets)
+    if points:
         ax.scatter(
             [p[1] for p in points],
             [p[2] for p in points],
@@ -344,8 +348,6 @@ def plot_efficient_frontier(
             )
     if cml is not None:
         t_sd, t_mean = named[cml]
-        if t_sd == 0:
-            raise ValueError(f"the capital market line needs {cml!r} to have sd > 0")
         x_max = max(float(sd.max()), t_sd) * 1.1
         slope = (t_mean - risk_free) / t_sd
         ax.plot(
