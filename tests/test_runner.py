@@ -171,7 +171,8 @@ def test_cli_list(good_nb, bad_nb, capsys):
     assert lines == [str(good_nb), str(bad_nb)]
 
 
-def test_find_notebooks_all_chapter_and_paths(tmp_path):
+def test_find_notebooks_all_chapter_and_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # relative targets are looked up from the cwd first
     for rel in [
         "chapter02/01_b.ipynb",
         "chapter01/02_b.ipynb",
