@@ -8,6 +8,7 @@ Modules (one concern each):
 - :mod:`common.bookdata` parsers for the data files of the book's own companion repository
 - :mod:`common.metrics`  returns and performance measures (Sharpe, drawdown, ...)
 - :mod:`common.backtest` walk-forward and purged splits, a vectorized backtester with costs
+- :mod:`common.options`  Black-Scholes prices and implied volatility
 - :mod:`common.train`    the one GPU-aware PyTorch training loop
 - :mod:`common.plotting` the house plotting style and shared plots
 - :mod:`common.run`      the notebook runner behind ``python -m common run``

@@ -34,7 +34,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from common.metrics import performance_table
+from common.metrics import as_numeric_pandas, performance_table
 
 __all__ = [
     "BacktestResult",
@@ -422,25 +422,7 @@ def _check_frame(obj: Any, what: str, *, dates: bool = True) -> pd.DataFrame:
     if not obj.columns.is_unique:
         dupes = obj.columns[obj.columns.duplicated()].unique()[:3].tolist()
         raise ValueError(f"{what} has duplicate columns (e.g. {dupes})")
-    if not obj.index.is_unique:
-        dupes = obj.index[obj.index.duplicated()].unique()[:3].tolist()
-        raise ValueError(f"{what} has duplicate dates (e.g. {dupes}); remove them first")
-    if not obj.index.is_monotonic_increasing:
-        raise ValueError(f"{what} must be sorted by date (oldest first); call .sort_index()")
-    for col, dt in obj.dtypes.items():
-        if pd.api.types.is_bool_dtype(dt) or not pd.api.types.is_numeric_dtype(dt):
-            raise TypeError(
-                f"{what} column {col!r} must be numeric, got dtype {dt}; convert it first "
-                "(e.g. pd.to_numeric(..., errors='coerce'))"
-            )
-    out = obj.astype("float64")
-    values = out.to_numpy()
-    if np.isinf(values).any():
-        row, col = np.argwhere(np.isinf(values))[0]
-        raise ValueError(
-            f"{what} has infinite values (first on {out.index[row]!r}, column {out.columns[col]!r})"
-        )
-    return out
+    return as_numeric_pandas(obj, what)  # duplicate/unsorted dates, dtypes, infinities
 
 
 def _check_cost(cost_bps: Any) -> float:

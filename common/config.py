@@ -33,8 +33,6 @@ def is_quick() -> bool:
     )
 
 
-QUICK = is_quick()
-
 
 def budget(full, quick):
     """Pick a size by mode: ``full`` in default mode, ``quick`` when ``GATAM_QUICK=1``.

@@ -58,8 +58,17 @@ PandasData = pd.Series | pd.DataFrame
 # --------------------------------------------------------------------------------------------
 
 
-def _as_pandas(data: Any, what: str) -> PandasData:
-    """Return ``data`` as a numeric float Series/DataFrame with a sorted, unique index."""
+def as_numeric_pandas(data: Any, what: str) -> PandasData:
+    """Return ``data`` as a float64 Series/DataFrame with a sorted, unique index.
+
+    Shared input check of :mod:`common.metrics` and :mod:`common.backtest`. Arrays and lists
+    (1-D or 2-D) are wrapped in pandas objects with a positional index.
+
+    Raises:
+        TypeError: not pandas/array-like, more than 2-D, or a non-numeric (or bool) column.
+        ValueError: empty, duplicate or unsorted index labels, or infinite values; the message
+            names ``what``.
+    """
     if isinstance(data, pd.Series | pd.DataFrame):
         obj = data
     elif isinstance(data, np.ndarray | list | tuple):
@@ -149,7 +158,7 @@ def _per_column(
     dropna: bool = False,
 ) -> Any:
     """Validate, clean and apply a Series -> scalar ``func`` to a Series or to each column."""
-    obj = _as_pandas(returns, what)
+    obj = as_numeric_pandas(returns, what)
     if isinstance(obj, pd.Series):
         return func(_clean_series(obj, what, dropna))
     values = {col: func(_clean_series(obj[col], what, dropna)) for col in obj.columns}
@@ -178,7 +187,7 @@ def _constant(x: np.ndarray) -> bool:
 
 
 def _check_prices(prices: Any) -> PandasData:
-    obj = _as_pandas(prices, "prices")
+    obj = as_numeric_pandas(prices, "prices")
     if len(obj) < 2:
         raise ValueError("prices needs at least 2 rows to form a return")
     values = obj.to_numpy()
@@ -277,9 +286,9 @@ def excess_returns(returns: PandasData, risk_free: Any = 0.0) -> PandasData:
         ValueError: empty ``returns``; non-finite scalar; no date in common (the message shows
             both date ranges, which often reveals a time-zone or date-type mismatch).
     """
-    obj = _as_pandas(returns, "returns")
+    obj = as_numeric_pandas(returns, "returns")
     if isinstance(risk_free, pd.Series):
-        rf = _as_pandas(risk_free, "risk_free")
+        rf = as_numeric_pandas(risk_free, "risk_free")
         common = obj.index.intersection(rf.index, sort=False)
         if len(common) == 0:
             raise ValueError(
@@ -331,7 +340,7 @@ def cumulative_returns(returns: PandasData, *, dropna: bool = False) -> PandasDa
 
 
 def _map_columns(returns: Any, func: Callable[[pd.Series], pd.Series], dropna: bool):
-    obj = _as_pandas(returns, "returns")
+    obj = as_numeric_pandas(returns, "returns")
     if isinstance(obj, pd.Series):
         return func(_clean_series(obj, "returns", dropna))
     cols = [func(_clean_series(obj[c], "returns", dropna)) for c in obj.columns]
@@ -642,7 +651,7 @@ def max_drawdown(returns: PandasData, *, dropna: bool = False) -> MaxDrawdown | 
     Raises:
         ValueError: empty input, interior NaN, a return below -100 %.
     """
-    obj = _as_pandas(returns, "returns")
+    obj = as_numeric_pandas(returns, "returns")
     if isinstance(obj, pd.Series):
         return _max_drawdown_one(_clean_series(obj, "returns", dropna))
     rows = {c: _max_drawdown_one(_clean_series(obj[c], "returns", dropna)) for c in obj.columns}
@@ -736,7 +745,7 @@ def performance_table(
         ValueError: as the individual measures.
     """
     p, d = _check_periods(periods), _check_ddof(ddof)
-    obj = _as_pandas(returns, "returns")
+    obj = as_numeric_pandas(returns, "returns")
     frame = (
         obj.to_frame(obj.name if obj.name is not None else "returns")
         if isinstance(obj, pd.Series)

@@ -43,6 +43,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from common.data import REPO_ROOT  # the folder holding common/ and chapterNN/
+
 __all__ = [
     "REPO_ROOT",
     "STATUSES",
@@ -53,9 +55,6 @@ __all__ = [
     "run_notebook",
     "run_notebooks",
 ]
-
-#: Repository root (the folder holding ``common/`` and ``chapterNN/``).
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 #: Possible values of the ``status`` column.
 STATUSES = ("ok", "failed", "timeout")
