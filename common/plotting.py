@@ -9,6 +9,9 @@ Plots:
 - :func:`plot_prices_and_returns`: prices over daily returns (Book §1.1, Appendix A.1/A.3).
 - :func:`plot_cumulative_and_drawdown`: cumulative return over drawdown, both in percent.
 - :func:`plot_efficient_frontier`: mean-variance frontier with named portfolios (Book §1.4).
+
+Helpers: :func:`format_date_axis` (date ticks by span) and :func:`format_log_axis` (a log axis
+with plain-number tick labels, not only the powers of ten).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ __all__ = [
     "COLORS",
     "STYLE",
     "format_date_axis",
+    "format_log_axis",
     "plot_cumulative_and_drawdown",
     "plot_efficient_frontier",
     "plot_prices_and_returns",
@@ -101,6 +105,27 @@ def format_date_axis(ax: Axes, index: pd.Index) -> None:
         locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def format_log_axis(ax: Axes, axis: str = "y", *, fmt: str = "{x:,.0f}") -> None:
+    """Put ``axis`` ("x" or "y") on a log scale with readable tick labels at 1-2-5 steps.
+
+    Matplotlib labels only the powers of ten of a log axis by default (10^2, 10^3): a reader of
+    a wealth or index-level plot needs the values in between. Ticks are placed at 1, 2 and 5
+    times each power of ten and labelled with ``fmt`` (a ``str.format`` pattern of ``x``).
+
+    Raises:
+        ValueError: ``axis`` is not "x" or "y".
+    """
+    from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
+
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    target.set_major_formatter(StrMethodFormatter(fmt))
+    target.set_minor_formatter(NullFormatter())
 
 
 def _as_frame(data: Any, what: str, labels: Sequence[str] | None = None) -> pd.DataFrame:
@@ -185,10 +210,13 @@ def plot_cumulative_and_drawdown(
     title: str | None = None,
     labels: Sequence[str] | None = None,
 ) -> Figure:
-    """Cumulative return in percent (top) over the drawdown in percent, shaded (bottom).
+    """Cumulative return in percent (top) over the drawdown in percent (bottom).
 
     Cumulative return is ``prod(1 + r) - 1`` and drawdown ``wealth / running peak - 1``, both
-    from :mod:`common.metrics` (wealth starts at 1 before the first return) and shown x 100.
+    from :mod:`common.metrics` and shown x 100. Both curves start at 0 on the day before the
+    first return (wealth 1), so every line starts from the same point. One series has its
+    drawdown shaded; several series are drawn as lines only (stacked shaded areas hide each
+    other).
 
     Args:
         returns: Series or DataFrame (one line per column) of periodic simple returns as
@@ -206,6 +234,10 @@ def plot_cumulative_and_drawdown(
     frame = _as_frame(returns, "returns", labels)
     cum = metrics.cumulative_returns(frame)
     dd = metrics.drawdown(frame)
+    start = _previous_period(cum.index)
+    if start is not None:  # anchor every line at 0 one period before the first return
+        zero = pd.DataFrame(0.0, index=[start], columns=cum.columns)
+        cum, dd = pd.concat([zero, cum]), pd.concat([zero, dd])
     fig, (ax_c, ax_d) = plt.subplots(
         2, 1, sharex=True, figsize=(10, 6), gridspec_kw={"height_ratios": [3, 2]}
     )
@@ -213,8 +245,9 @@ def plot_cumulative_and_drawdown(
     for i, col in enumerate(frame.columns):
         color = colors[i % len(colors)]
         ax_c.plot(cum.index, 100.0 * cum[col], color=color, label=str(col))
-        ax_d.plot(dd.index, 100.0 * dd[col], color=color, linewidth=0.8, label=str(col))
-        ax_d.fill_between(dd.index, 100.0 * dd[col].to_numpy(), 0.0, color=color, alpha=0.25)
+        ax_d.plot(dd.index, 100.0 * dd[col], color=color, linewidth=0.9, label=str(col))
+        if frame.shape[1] == 1:
+            ax_d.fill_between(dd.index, 100.0 * dd[col].to_numpy(), 0.0, color=color, alpha=0.25)
     ax_c.axhline(0.0, color="0.4", linewidth=0.6)
     ax_c.set_ylabel("Cumulative return (%)")
     ax_d.set_ylabel("Drawdown (%)")
@@ -226,6 +259,13 @@ def plot_cumulative_and_drawdown(
     fig.align_ylabels([ax_c, ax_d])
     fig.tight_layout()
     return fig
+
+
+def _previous_period(index: pd.Index):
+    """The date one step before ``index[0]`` (its median spacing), or None for non-date indexes."""
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return None
+    return index[0] - pd.Series(index).diff().median()
 
 
 def _point(name: str, value: Any) -> tuple[float, float]:
@@ -271,8 +311,10 @@ def plot_efficient_frontier(
     """Mean-variance efficient frontier with named portfolios and optional assets (Book §1.4).
 
     The frontier is drawn as a line with a marker at each solved point (e.g. the 21 target
-    means of the book's ``ef.m``). Values are plotted as given, in the units the labels state
-    (the book uses daily fractions).
+    means of the book's ``ef.m``). Points below the minimum-variance portfolio (the lower,
+    inefficient branch of the minimum-variance frontier) are drawn dashed in grey and labelled
+    "Inefficient branch"; only the upper branch is labelled "Efficient frontier". Values are
+    plotted as given, in the units the labels state (the book uses daily fractions).
 
     Args:
         frontier_sd: 1-D array-like, standard deviation of each frontier portfolio.
@@ -288,7 +330,8 @@ def plot_efficient_frontier(
         risk_free: per-period risk-free return for the capital market line (the book uses 0).
 
     Returns:
-        The Axes. ``ax.lines``: the frontier (and the capital market line if asked for);
+        The Axes. ``ax.lines``: the inefficient branch when there is one, the efficient
+        frontier, and the capital market line if asked for;
         ``ax.collections``: one scatter per named portfolio, plus one for the assets.
 
     Raises:
@@ -315,7 +358,27 @@ def plot_efficient_frontier(
         _, ax = plt.subplots()
 
     colors = mpl.rcParams["axes.prop_cycle"].by_key().get("color", COLORS)
-    ax.plot(sd, mean, marker="o", markersize=3.5, color=colors[0], label="Efficient frontier")
+    order = np.argsort(mean)
+    sd, mean = sd[order], mean[order]
+    turn = int(np.argmin(sd))  # the minimum-variance point splits the two branches
+    if turn > 0:
+        ax.plot(
+            sd[: turn + 1],
+            mean[: turn + 1],
+            marker="o",
+            markersize=3.0,
+            linestyle="--",
+            color="0.55",
+            label="Inefficient branch",
+        )
+    ax.plot(
+        sd[turn:],
+        mean[turn:],
+        marker="o",
+        markersize=3.5,
+        color=colors[0],
+        label="Efficient frontier",
+    )
     markers = ["*", "D", "s", "^", "v", "P", "X"]
     for i, (name, (p_sd, p_mean)) in enumerate(named.items()):
         ax.scatter(

@@ -51,3 +51,81 @@ def seeded_cache() -> Path:
     if missing:
         pytest.skip(f"data cache {folder} is not seeded ({len(missing)} files missing)")
     return folder
+
+
+@pytest.fixture
+def price_csv(tmp_path):
+    """Factory writing a reader-style price file of random-walk prices; returns its path.
+
+    ``price_csv(tickers, start, end, layout="wide" | "long", seed=0, name=None)`` writes
+    business-day closes (geometric random walk, about 1 % daily volatility, first price 100)
+    for ``tickers`` between ``start`` and ``end``: wide = ``Date`` plus one column per ticker,
+    long = ``date, ticker, close`` rows. Used to rerun the notebooks on "your own data" of a
+    period other than the book's (ARCHITECTURE.md, "Notebook standard").
+    """
+    import numpy as np
+    import pandas as pd
+
+    def make(tickers, start, end, *, layout="wide", seed=0, name=None):
+        dates = pd.bdate_range(start, end, name="Date")
+        rng = np.random.default_rng(seed)
+        steps = rng.normal(0.0003, 0.01, size=(len(dates), len(tickers)))
+        wide = pd.DataFrame(100.0 * np.exp(np.cumsum(steps, axis=0)), index=dates, columns=tickers)
+        path = tmp_path / (name or f"prices_{layout}.csv")
+        if layout == "wide":
+            wide.round(4).to_csv(path)
+        elif layout == "long":
+            long = wide.round(4).stack().rename("close").reset_index()
+            long.columns = ["date", "ticker", "close"]
+            long.to_csv(path, index=False)
+        else:
+            raise ValueError(f"layout must be 'wide' or 'long', got {layout!r}")
+        return path
+
+    return make
+
+
+@pytest.fixture
+def run_quick(tmp_path, monkeypatch):
+    """Run a notebook in quick mode with papermill parameters; return the executed notebook.
+
+    ``run_quick("chapter01/02_sharpe_ratio.ipynb", SOURCE="csv", CSV_PATH=...)`` executes the
+    notebook (cwd = the repository root, ``GATAM_QUICK=1``) and raises papermill's
+    ``PapermillExecutionError`` (naming the failing cell) when a cell fails.
+    """
+    import papermill
+
+    repo = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("GATAM_QUICK", "1")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+
+    def run(notebook, **parameters):
+        out = tmp_path / f"out_{Path(notebook).name}"
+        return papermill.execute_notebook(
+            str(repo / notebook),
+            str(out),
+            parameters=parameters,
+            cwd=str(repo),
+            kernel_name="python3",
+            progress_bar=False,
+        )
+
+    return run
+
+
+def notebook_text(nb) -> str:
+    """All text outputs (stream and text/plain) of an executed notebook, joined."""
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                parts.append(out.get("text", ""))
+            elif "data" in out:
+                parts.append(out["data"].get("text/plain", ""))
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def outputs_text():
+    """The :func:`notebook_text` helper as a fixture (all text outputs of a notebook, joined)."""
+    return notebook_text

@@ -26,12 +26,9 @@ from common.data import (
     fetch,
     list_datasets,
     load_dataset,
-    load_prices,
-    parse_dates,
-    read_price_csv,
     sha256_of,
-    validate_prices,
 )
+from common.prices import load_prices, parse_dates, read_price_csv, validate_prices
 
 SMALL_KEY = "book/chapter01/BIL_last_100_days.csv"  # 3 KB: the file the download fakes serve
 

@@ -71,15 +71,36 @@ def test_cumulative_and_drawdown(prices):
     fig = plotting.plot_cumulative_and_drawdown(rets, title="Growth", labels=["A", "B"])
     ax_c, ax_d = fig.axes
     assert len(ax_c.lines) == 2 + 1  # one per column + the zero line
-    assert len(ax_d.lines) == 2 and len(ax_d.collections) == 2  # shaded areas
+    assert len(ax_d.lines) == 2 and not ax_d.collections  # several series: lines, no shading
     assert ax_c.get_ylabel() == "Cumulative return (%)"
     assert ax_d.get_ylabel() == "Drawdown (%)"
     assert [t.get_text() for t in ax_c.get_legend().get_texts()] == ["A", "B"]
     dd = np.asarray(ax_d.lines[1].get_ydata(), dtype=float)
-    np.testing.assert_allclose(dd, 100 * metrics.drawdown(rets)["BIL"].to_numpy())
+    assert dd[0] == 0.0  # anchored at 0 the day before the first return
+    np.testing.assert_allclose(dd[1:], 100 * metrics.drawdown(rets)["BIL"].to_numpy())
     assert dd.max() <= 0.0
     cum = np.asarray(ax_c.lines[0].get_ydata(), dtype=float)
+    assert cum[0] == 0.0 and cum[1] == pytest.approx(100 * rets["SPY"].iloc[0])
     assert cum[-1] == pytest.approx(100 * ((1 + rets["SPY"]).prod() - 1))
+    assert ax_c.lines[0].get_xdata()[0] < rets.index[0]
+
+
+def test_cumulative_and_drawdown_single_series_is_shaded(prices):
+    rets = metrics.simple_returns(prices["SPY"])
+    fig = plotting.plot_cumulative_and_drawdown(rets)
+    assert len(fig.axes[1].collections) == 1
+
+
+def test_format_log_axis_labels_between_powers_of_ten():
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3], [80.0, 400.0, 3000.0])
+    plotting.format_log_axis(ax)
+    fig.canvas.draw()
+    assert ax.get_yscale() == "log"
+    labels = {t.get_text() for t in ax.get_yticklabels() if t.get_text()}
+    assert {"200", "500", "1,000", "2,000"} <= labels
+    with pytest.raises(ValueError, match="axis"):
+        plotting.format_log_axis(ax, "z")
 
 
 def test_cumulative_and_drawdown_bad_input(prices):
@@ -102,7 +123,8 @@ def test_efficient_frontier():
     ax = plotting.plot_efficient_frontier(sd, mean, portfolios=ports, assets=assets, cml="Tangency")
     assert ax.get_xlabel() == "Daily standard deviation"
     assert ax.get_ylabel() == "Daily mean return"
-    assert len(ax.lines) == 2  # frontier + capital market line
+    assert len(ax.lines) == 2  # frontier (no inefficient branch here) + capital market line
+    assert ax.lines[0].get_label() == "Efficient frontier"
     np.testing.assert_allclose(ax.lines[0].get_xdata(), sd)
     assert len(ax.collections) == 3  # two portfolios + the assets
     texts = {t.get_text() for t in ax.texts}
@@ -110,6 +132,16 @@ def test_efficient_frontier():
     # the capital market line passes through the tangency portfolio from (0, 0)
     x, y = (np.asarray(v, dtype=float) for v in ax.lines[1].get_data())
     assert y[0] == 0.0 and y[1] / x[1] == pytest.approx(mean[8] / sd[8])
+
+
+def test_efficient_frontier_labels_only_the_upper_branch():
+    mean = np.linspace(-0.001, 0.002, 31)
+    sd = 0.01 + 5.0 * (mean - 0.0003) ** 2  # minimum variance at mean 0.0003
+    ax = plotting.plot_efficient_frontier(sd, mean)
+    lower, upper = ax.lines
+    assert lower.get_label() == "Inefficient branch" and upper.get_label() == "Efficient frontier"
+    assert np.min(upper.get_ydata()) == pytest.approx(0.0003)
+    assert np.max(lower.get_ydata()) == pytest.approx(0.0003)
 
 
 def test_efficient_frontier_on_given_axes_without_extras():
