@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import os
 import random
+from pathlib import Path
 
 import numpy as np
+
+#: The repository root (the folder holding ``common/``).
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -32,6 +36,31 @@ def is_quick() -> bool:
         f"GATAM_QUICK={os.environ['GATAM_QUICK']!r} is not understood; use 1 (quick) or 0 (default)"
     )
 
+
+def build_dir(*parts: str) -> Path:
+    """The folder where notebooks write files (CSV exports, figures): created if missing.
+
+    ``$GATAM_BUILD_DIR`` when set (``python -m common run --out DIR`` sets it to ``DIR`` for
+    the notebooks it runs), else ``<repo>/build``; ``parts`` are joined below it, e.g.
+    ``build_dir("chapter01")``.
+
+    Raises:
+        NotADirectoryError: the path exists and is a file.
+        PermissionError: the folder cannot be created; the message names ``GATAM_BUILD_DIR``.
+    """
+    root = os.environ.get("GATAM_BUILD_DIR", "").strip()
+    folder = Path(root).expanduser() if root else REPO_ROOT / "build"
+    folder = folder.joinpath(*parts)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"build folder {folder} is a file (check GATAM_BUILD_DIR)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise PermissionError(
+            f"cannot create the build folder {folder} ({err.strerror}); set GATAM_BUILD_DIR "
+            "to a writable folder"
+        ) from err
+    return folder
 
 
 def budget(full, quick):

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from common.config import REPO_ROOT
+
 if TYPE_CHECKING:  # pandas is imported inside functions: `import common.data` stays light
     import pandas as pd
 
@@ -49,7 +51,6 @@ __all__ = [
     "load_dataset",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 _REGISTRY_FILE = Path(__file__).with_name("registry.tsv")
 
 

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from common.data import REPO_ROOT  # the folder holding common/ and chapterNN/
+from common.config import REPO_ROOT  # the folder holding common/ and chapterNN/
 
 __all__ = [
     "REPO_ROOT",
