@@ -10,6 +10,9 @@ TORCH  ?= torch==2.13.0
 WHAT   ?= all
 QUICK  ?=
 STAMP  := $(VENV)/.installed
+# Jupyter refuses to start as root (containers, cloud notebooks) unless told --allow-root.
+USER_ID ?= $(shell id -u)
+LAB_FLAGS ?= $(if $(filter 0,$(USER_ID)),--allow-root,)
 
 .PHONY: env run test lint pytest lab clean
 
@@ -36,7 +39,7 @@ test: lint pytest
 
 lab: $(STAMP)
 	$(BIN)/python -m pip show jupyterlab >/dev/null 2>&1 || $(BIN)/python -m pip install -e ".[lab]"
-	$(BIN)/jupyter lab
+	$(BIN)/jupyter lab $(LAB_FLAGS)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

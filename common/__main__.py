@@ -7,8 +7,13 @@ Examples::
     python -m common run chapter03/01_vae.ipynb --timeout 600 --out /tmp/build
     python -m common list chapter02           # show what `run` would execute
 
-Exit codes: 0 every notebook ran; 1 at least one failed or timed out; 2 bad command line
-(unknown target, unknown kernel, bad option).
+Exit codes: 0 every notebook ran; 1 at least one failed, timed out or could not be read (a
+malformed .ipynb is reported as a row with status "error" and the others still run); 2 bad
+command line (unknown target, unknown kernel, bad option).
+
+The output folder (``--out``, default ``$GATAM_BUILD_DIR`` or ``<repo>/build``) is passed to
+each notebook's kernel as ``GATAM_BUILD_DIR``: files a notebook writes with
+``common.config.build_dir(...)`` land there too.
 """
 
 from __future__ import annotations
@@ -18,7 +23,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from common.run import REPO_ROOT, TargetError, find_notebooks, format_summary, run_notebooks
+from common.run import (
+    REPO_ROOT,
+    TargetError,
+    default_out_dir,
+    find_notebooks,
+    format_summary,
+    run_notebooks,
+)
 
 _TARGETS_HELP = (
     "what to run: 'all' (default: every chapterNN/*.ipynb in reading order), a chapter folder "
@@ -62,7 +74,10 @@ def _build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="DIR",
-        help=f"build folder (default: {REPO_ROOT / 'build'})",
+        help=(
+            f"build folder (default: $GATAM_BUILD_DIR or {REPO_ROOT / 'build'}); notebooks see "
+            "it as GATAM_BUILD_DIR and write their own files below it"
+        ),
     )
     run.add_argument(
         "--timeout",
@@ -130,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    out_dir = args.out if args.out is not None else REPO_ROOT / "build"
+    out_dir = args.out if args.out is not None else default_out_dir()
     print(format_summary(table), end="")
     print(f"\nsaved {out_dir / 'summary.csv'} and {out_dir / 'summary.md'}")
     bad = table[table["status"] != "ok"]

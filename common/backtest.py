@@ -371,7 +371,14 @@ class BacktestResult:
         r = self.gross if gross else self.returns
         return (1.0 + r).cumprod().rename(self.name)
 
-    def summary(self, periods: float = 252, risk_free: Any = 0.0, ddof: int = 1) -> pd.DataFrame:
+    def summary(
+        self,
+        periods: float = 252,
+        risk_free: Any = 0.0,
+        ddof: int = 1,
+        *,
+        allow_partial_risk_free: bool = False,
+    ) -> pd.DataFrame:
         """One-row performance table of the net returns, plus turnover and costs.
 
         The columns of :func:`common.metrics.performance_table` (CAGR, annualized return,
@@ -382,13 +389,23 @@ class BacktestResult:
 
         Args:
             periods: periods per year (252 for daily rows, 12 for monthly).
-            risk_free: per-period risk-free return for Sharpe/Sortino (scalar or Series).
+            risk_free: per-period risk-free return for Sharpe/Sortino (scalar or a Series
+                covering every return date).
             ddof: delta degrees of freedom of the volatility (the book's §2.1 uses 0).
+            allow_partial_risk_free: accept a ``risk_free`` Series that misses some dates and
+                compute every measure on the dates in both (see
+                :func:`common.metrics.excess_returns`).
 
         Returns:
             DataFrame with one row named :attr:`name`.
         """
-        table = performance_table(self.returns.rename(self.name), risk_free, periods, ddof)
+        table = performance_table(
+            self.returns.rename(self.name),
+            risk_free,
+            periods,
+            ddof,
+            allow_partial_risk_free=allow_partial_risk_free,
+        )
         table["Ann. turnover"] = float(self.turnover.mean()) * periods
         table["Ann. costs"] = float(self.costs.mean()) * periods
         return table
@@ -475,6 +492,43 @@ def _align(weights: pd.DataFrame, returns: pd.DataFrame) -> tuple[pd.DataFrame, 
     return weights.loc[r_span], returns.loc[r_span]
 
 
+def _check_net_returns(
+    net: np.ndarray,
+    gross: np.ndarray,
+    costs: np.ndarray,
+    held: np.ndarray,
+    turnover: np.ndarray,
+    cost_bps: float,
+    dates: pd.Index,
+) -> None:
+    """Refuse the first period whose net return is below -100 % (negative wealth after it)."""
+    bad = net < -1.0
+    if not bad.any():
+        return
+    row = int(np.argmax(bad))
+    exposure = float(np.abs(held[row]).sum())
+    causes = []
+    if exposure > 10.0:
+        causes.append(
+            f"the weights add up to a gross exposure of {exposure:g} x capital: are they in "
+            "percent? Weights are fractions of capital (0.5 = half): divide by 100"
+        )
+    elif exposure > 1.0:
+        causes.append(f"leverage: the gross exposure is {exposure:g} x capital")
+    if costs[row] > 0.05:
+        causes.append(
+            f"costs: cost_bps={cost_bps:g} on a turnover of {turnover[row]:g} x capital "
+            f"charges {costs[row]:.2%} of capital; cost_bps is in basis points of traded "
+            "notional (10 = 0.1 %), not percent"
+        )
+    cause = "; ".join(causes) if causes else "check the weights, the returns and cost_bps"
+    raise ValueError(
+        f"the portfolio's net return on {dates[row].date()} is {net[row]:.4g} "
+        f"(gross {gross[row]:.4g}, cost {costs[row]:.4g}), below -100 %: wealth would turn "
+        f"negative and every later measure would be meaningless. Likely cause: {cause}"
+    )
+
+
 def backtest(
     weights: pd.DataFrame,
     returns: pd.DataFrame,
@@ -554,7 +608,10 @@ def backtest(
         ValueError: different asset columns, no common dates, a return date without weights,
             fewer than ``lag + 1`` common dates, duplicate or unsorted dates, infinite values,
             a return below -100 % (percent passed as fractions?), a NaN return on a held
-            position, negative ``cost_bps``, ``lag=0`` without ``allow_same_day``, and with
+            position, negative ``cost_bps``, ``lag=0`` without ``allow_same_day``, a period
+            whose net return (gross - costs) is below -100 % (wealth would turn negative: the
+            message names the date, the gross return, the cost and the likely cause, e.g.
+            weights in percent or costs given as a fraction instead of basis points), and with
             ``drift=True`` a portfolio losing 100 % or more in a period.
     """
     weights = _check_frame(weights, "weights")
@@ -613,6 +670,7 @@ def backtest(
         previous[1:] = held[:-1] * (1.0 + r[:-1]) / growth[:, None]
     turnover = np.abs(held - previous).sum(axis=1)
     costs = turnover * cost / 1e4
+    _check_net_returns(gross - costs, gross, costs, held, turnover, cost, dates)
 
     def series(values: np.ndarray, label: str) -> pd.Series:
         return pd.Series(values, index=dates, name=label, dtype="float64")

@@ -59,7 +59,8 @@ def compare(
             when ``relative``), one number for every row or a mapping by top-level name.
         reference_name: the reference column's title, e.g. ``"book"``, ``"Matlab"``,
             ``"skfolio"``.
-        relative: compare relative differences instead of absolute ones.
+        relative: compare relative differences instead of absolute ones (rows whose reference
+            is exactly 0 fall back to the absolute difference).
         name: the row name of a scalar or the prefix of a sequence's rows.
 
     Returns:
@@ -141,7 +142,9 @@ def scorecard(table, verdict: str, *, digits: int = 4) -> None:
         frame.index.name = None
 
     def cell(value):
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if value is None or value is pd.NA or value is pd.NaT:  # nullable dtypes' missing
+            return "-"
+        if isinstance(value, float) and math.isnan(value):
             return "-"
         if isinstance(value, float):
             return f"{value:.{digits}f}"

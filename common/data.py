@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # pandas is imported inside functions: `import common.data` s
     import pandas as pd
 
 __all__ = [
+    "CacheDirectoryError",
     "DataError",
     "DataIntegrityError",
     "DataNotFoundError",
@@ -77,6 +78,10 @@ class NetworkUnavailableError(DataError, ConnectionError):
     """A download was needed but the network could not be reached."""
 
 
+class CacheDirectoryError(DataError, OSError):
+    """The data cache folder (``$GATAM_DATA_DIR``) cannot be created or written to."""
+
+
 def _close_matches(word: str, choices: Iterable[str], n: int = 3) -> str:
     """`` Did you mean 'a', 'b'?`` for the choices close to ``word`` (empty string if none)."""
     import difflib
@@ -97,18 +102,65 @@ def _read_registry(path: Path = _REGISTRY_FILE) -> dict[str, dict[str, str]]:
 REGISTRY: dict[str, dict[str, str]] = _read_registry()
 
 
+def _cache_origin(path: Path) -> str:
+    """How messages name the cache folder: the variable when it is set, else the default."""
+    env = os.environ.get("GATAM_DATA_DIR", "").strip()
+    if env:
+        return f"GATAM_DATA_DIR={env!r} (the data cache, {path})"
+    return f"the data cache {path} (set GATAM_DATA_DIR to an absolute path to move it)"
+
+
+def _is_disk_error(err: BaseException) -> bool:
+    """True for errors of the local file system (permissions, a file in the way, a full disk)."""
+    import errno
+
+    if isinstance(err, (PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError)):
+        return True
+    return isinstance(err, OSError) and err.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT)
+
+
+def _cache_error(root: Path, err: OSError, doing: str) -> CacheDirectoryError:
+    """A :class:`CacheDirectoryError` naming ``GATAM_DATA_DIR``, the path and the OS reason.
+
+    ``doing`` completes "cannot ...", e.g. ``"create the folder"``; ``root`` is the cache folder.
+    """
+    return CacheDirectoryError(
+        f"{_cache_origin(root)}: cannot {doing} ({type(err).__name__}: {err}). Point "
+        "GATAM_DATA_DIR at a folder you can write to (an absolute path; it is created if "
+        "missing), or unset it to use data/cache in the repository."
+    )
+
+
 def cache_dir() -> Path:
     """Directory holding downloaded files: ``$GATAM_DATA_DIR`` or ``<repo>/data/cache``.
 
     The directory is created if missing. Keys of the registry are paths below it
     (``book/chapter01/BIL.csv`` is stored as ``<cache>/book/chapter01/BIL.csv``); prices that
-    :func:`load_prices` downloaded are kept in ``<cache>/prices``. A relative
+    :func:`common.prices.load_prices` downloaded are kept in ``<cache>/prices``. A relative
     ``GATAM_DATA_DIR`` is taken relative to the current directory (notebooks run in their
-    chapter folder), so give an absolute path.
+    chapter folder), so give an absolute path. A read-only folder is accepted (a seeded cache
+    can be shared read-only); writing into it later raises :class:`CacheDirectoryError`.
+
+    Returns:
+        Path of the existing folder.
+
+    Raises:
+        CacheDirectoryError: the path is a file, or the folder cannot be created (no
+            permission, a file in the way, a read-only file system); the message names
+            ``GATAM_DATA_DIR`` and the path.
     """
     env = os.environ.get("GATAM_DATA_DIR", "").strip()
     path = Path(env).expanduser() if env else REPO_ROOT / "data" / "cache"
-    path.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_dir():
+        raise CacheDirectoryError(
+            f"{_cache_origin(path)} is a file, not a folder. Point GATAM_DATA_DIR at a folder "
+            "(an absolute path; it is created if missing), or unset it to use data/cache in the "
+            "repository."
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise _cache_error(path, err, "create the folder") from err
     return path
 
 
@@ -158,6 +210,8 @@ def fetch(key: str, *, progressbar: bool = False) -> Path:
         DataIntegrityError: the cached or downloaded file's SHA-256 differs from the registry's;
             a bad download is discarded, a bad cached file is left for you to inspect or delete.
         DataNotFoundError: the server answered but does not have the file (HTTP error).
+        CacheDirectoryError: the cache folder cannot be created or written to (see
+            :func:`cache_dir`).
         NetworkUnavailableError: the file is not cached and the download failed; the message says
             how to seed the cache by hand.
     """
@@ -184,7 +238,10 @@ def fetch(key: str, *, progressbar: bool = False) -> Path:
             )
         return target
     created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise _cache_error(cache_dir(), err, f"create the folder {target.parent}") from err
     try:
         path = pooch.retrieve(
             entry["url"],
@@ -197,6 +254,8 @@ def fetch(key: str, *, progressbar: bool = False) -> Path:
         _remove_empty_dirs(created)
         import requests
 
+        if _is_disk_error(err) and not isinstance(err, requests.RequestException):
+            raise _cache_error(cache_dir(), err, f"write {target}") from err
         if isinstance(err, ValueError) and "hash" in str(err).lower():
             # pooch: the downloaded file's hash does not match; its temporary file is deleted
             raise DataIntegrityError(

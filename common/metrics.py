@@ -15,6 +15,17 @@ Conventions used by every function here:
 - Scalar measures return a float for a Series and a Series (indexed by column) for a DataFrame.
 - Standard deviations take an explicit ``ddof``: the book's §1.2 Sharpe ratio uses pandas'
   default ``ddof=1``, while chapter 2 uses ``np.std`` (``ddof=0``).
+- Zero up to rounding counts as zero: a standard deviation (or downside deviation) at most
+  ``ZERO_SPREAD_RTOL`` (1e-12) times the largest absolute value of the series is floating-point
+  noise (``pct_change`` of ``100 * 1.01**n`` has a std of ~1e-18 around a mean of 0.01) and is
+  treated as exactly 0. A ratio whose denominator is zero (Sharpe, Sortino, Calmar) is
+  undefined: it returns ``nan`` and emits an :class:`UndefinedRatioWarning` (a
+  ``RuntimeWarning``; silence it with ``warnings.simplefilter("ignore",
+  UndefinedRatioWarning)``). It never returns a huge finite number such as 1e15.
+- A ``risk_free`` Series must cover every return date: a partial one raises
+  :class:`ValueError` naming the uncovered dates, unless ``allow_partial_risk_free=True`` is
+  passed, which keeps only the dates present in both (the book's inner merge, Book §1.2) and so
+  shortens the sample.
 
 The formulas follow the book (Book §1.2, Appendix A.4) and agree with the reference library
 `empyrical-reloaded <https://github.com/stefan-jansen/empyrical-reloaded>`_ (checked in
@@ -24,6 +35,7 @@ The formulas follow the book (Book §1.2, Appendix A.4) and agree with the refer
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from numbers import Real
 from typing import Any, NamedTuple
@@ -32,7 +44,9 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "ZERO_SPREAD_RTOL",
     "MaxDrawdown",
+    "UndefinedRatioWarning",
     "annual_to_periodic",
     "annualized_return",
     "cagr",
@@ -51,6 +65,41 @@ __all__ = [
 ]
 
 PandasData = pd.Series | pd.DataFrame
+
+#: A dispersion at most this fraction of the series' largest absolute value counts as zero.
+ZERO_SPREAD_RTOL = 1e-12
+
+
+class UndefinedRatioWarning(RuntimeWarning):
+    """A ratio (Sharpe, Sortino, Calmar) has a zero denominator and is returned as ``nan``."""
+
+
+def _is_zero_spread(spread: float, *arrays: Any) -> bool:
+    """True when ``spread`` is zero up to rounding, relative to the largest |value| in ``arrays``.
+
+    Pass the raw returns as well as the excess returns: ``returns - risk_free`` can cancel to a
+    few ulps, whose spread is rounding noise relative to the returns, not to their difference.
+    """
+    scale = max((float(np.max(np.abs(np.asarray(a, dtype=float)))) for a in arrays), default=0.0)
+    return spread <= ZERO_SPREAD_RTOL * scale
+
+
+def _day(label: Any) -> Any:
+    """A date label for messages: ``2024-01-02`` rather than ``Timestamp('2024-01-02 00:00:00')``."""
+    return label.date() if isinstance(label, pd.Timestamp) and label == label.normalize() else label
+
+
+def _undefined(func: str, s: pd.Series, what: str) -> float:
+    """Warn that ``func`` is undefined for ``s`` (zero ``what``) and return ``nan``."""
+    label = f" (column {s.name!r})" if s.name is not None else ""
+    warnings.warn(
+        f"{func}{label}: {what} is zero (up to rounding) over {_day(s.index[0])}.."
+        f"{_day(s.index[-1])} ({len(s)} periods), "
+        "so the ratio is undefined; returning nan",
+        UndefinedRatioWarning,
+        stacklevel=5,
+    )
+    return float("nan")
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,9 +214,11 @@ def _per_column(
     return pd.Series(values, dtype="float64").rename_axis(obj.columns.name)
 
 
-def _risk_free_for(s: pd.Series, risk_free: Any, what: str = "returns") -> pd.Series:
+def _risk_free_for(
+    s: pd.Series, risk_free: Any, what: str = "returns", *, allow_partial: bool = False
+) -> pd.Series:
     """Excess returns of one clean series, validated to contain no NaN."""
-    excess = excess_returns(s, risk_free)
+    excess = excess_returns(s, risk_free, allow_partial_risk_free=allow_partial)
     if excess.isna().any():
         where = excess.index[excess.isna().to_numpy()]
         raise ValueError(
@@ -248,7 +299,8 @@ def annual_to_periodic(rate: Any, periods: float = 252) -> Any:
     This is the book's convention for turning an annualized T-bill yield (BIL's 20-day moving
     average) into a daily risk-free rate: ``rate / 252`` (Book §1.2, Appendix A.4). The
     compounding-consistent conversion would be ``(1 + rate) ** (1 / periods) - 1``; for a
-    5 % yield the two differ by about 2e-6 per day, i.e. much less than a daily return's noise.
+    5 % yield the two differ by about 4.8e-6 per day (1.984e-4 vs 1.936e-4), much less than
+    a daily return's noise.
 
     Args:
         rate: annualized rate as a fraction (0.05 = 5 % a year): scalar, array, Series or
@@ -267,16 +319,21 @@ def annual_to_periodic(rate: Any, periods: float = 252) -> Any:
     return rate / p
 
 
-def excess_returns(returns: PandasData, risk_free: Any = 0.0) -> PandasData:
+def excess_returns(
+    returns: PandasData, risk_free: Any = 0.0, *, allow_partial_risk_free: bool = False
+) -> PandasData:
     """Returns minus a per-period risk-free rate: ``r_t - rf_t``.
 
     Args:
         returns: Series or DataFrame of periodic simple returns (fractions).
         risk_free: risk-free return **per period** (same frequency as ``returns``; convert an
             annual yield with :func:`annual_to_periodic`): a finite scalar, or a Series indexed
-            by date. A Series is aligned on dates by an inner join (the book's merge on the
-            date, Book §1.2): only dates present in both are kept, and it is subtracted from
-            every column of a DataFrame.
+            by date, subtracted from every column of a DataFrame. A Series must cover every
+            return date (rows where all returns are NaN, such as the first row of
+            ``pct_change``, do not count); extra risk-free dates are ignored.
+        allow_partial_risk_free: accept a ``risk_free`` Series that misses some return dates
+            and keep only the dates present in both (an inner join, the book's merge on the
+            date, Book §1.2): the sample is then shorter than ``returns``.
 
     Returns:
         Same type as ``returns``; NaNs are passed through (not validated here).
@@ -284,12 +341,16 @@ def excess_returns(returns: PandasData, risk_free: Any = 0.0) -> PandasData:
     Raises:
         TypeError: ``risk_free`` is neither a number nor a Series.
         ValueError: empty ``returns``; non-finite scalar; no date in common (the message shows
-            both date ranges, which often reveals a time-zone or date-type mismatch).
+            both date ranges, which often reveals a time-zone or date-type mismatch); a
+            ``risk_free`` Series that misses return dates without ``allow_partial_risk_free``
+            (the message names how many and their range).
     """
     obj = as_numeric_pandas(returns, "returns")
     if isinstance(risk_free, pd.Series):
         rf = as_numeric_pandas(risk_free, "risk_free")
         common = obj.index.intersection(rf.index, sort=False)
+        if len(common) and not allow_partial_risk_free:
+            _check_risk_free_coverage(obj, rf)
         if len(common) == 0:
             raise ValueError(
                 "returns and risk_free have no date in common: returns cover "
@@ -309,6 +370,24 @@ def excess_returns(returns: PandasData, risk_free: Any = 0.0) -> PandasData:
     if not math.isfinite(risk_free):
         raise ValueError(f"risk_free must be finite, got {risk_free!r}")
     return obj - float(risk_free)
+
+
+def _check_risk_free_coverage(obj: PandasData, rf: pd.Series) -> None:
+    """Raise unless ``rf`` has a row for every date on which ``obj`` has a value."""
+    has_value = obj.notna() if isinstance(obj, pd.Series) else obj.notna().any(axis=1)
+    used = obj.index[has_value.to_numpy()]
+    uncovered = used.difference(rf.index)
+    if len(uncovered) == 0:
+        return
+
+    raise ValueError(
+        f"risk_free covers only {len(used) - len(uncovered)} of the {len(used)} return dates: "
+        f"{len(uncovered)} date(s) from {_day(uncovered[0])} to {_day(uncovered[-1])} have no "
+        f"risk-free rate (risk_free covers {_day(rf.index[0])}..{_day(rf.index[-1])}, returns "
+        f"{_day(used[0])}..{_day(used[-1])}). Extend or fill the risk-free series, trim the "
+        "returns to its dates, or pass allow_partial_risk_free=True to use only the dates in "
+        "both (a shorter sample)"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,7 +480,8 @@ def _std(s: pd.Series, ddof: int, what: str = "returns") -> float:
     x = s.to_numpy()
     if _constant(x):  # avoid a 1e-18 residue from the floating-point mean
         return 0.0
-    return float(np.std(x, ddof=ddof))
+    sd = float(np.std(x, ddof=ddof))
+    return 0.0 if _is_zero_spread(sd, x) else sd  # constant up to rounding
 
 
 def volatility(
@@ -424,7 +504,8 @@ def volatility(
 
     Returns:
         float for a Series, Series for a DataFrame. ``empyrical.annual_volatility`` is the
-        ``ddof=1`` case.
+        ``ddof=1`` case. Exactly 0.0 for a series constant up to rounding (see the module
+        notes).
 
     Raises:
         ValueError: empty input, interior NaN, not more than ``ddof`` values.
@@ -442,6 +523,7 @@ def sharpe_ratio(
     annualize: bool = True,
     *,
     dropna: bool = False,
+    allow_partial_risk_free: bool = False,
 ) -> Any:
     """Sharpe ratio: ``mean(excess) / std(excess, ddof)``, x ``sqrt(periods)`` if annualized.
 
@@ -451,29 +533,32 @@ def sharpe_ratio(
 
     Args:
         returns: Series or DataFrame of periodic simple returns (fractions).
-        risk_free: risk-free return per period (scalar or date-indexed Series, inner-joined,
-            see :func:`excess_returns`).
+        risk_free: risk-free return per period (scalar or date-indexed Series covering every
+            return date, see :func:`excess_returns`).
         periods: periods per year.
         ddof: delta degrees of freedom of the standard deviation.
         annualize: multiply the per-period ratio by ``sqrt(periods)``.
         dropna: drop NaNs in ``returns`` after the first valid value instead of raising.
+        allow_partial_risk_free: accept a ``risk_free`` Series missing some return dates and
+            use only the dates in both (a shorter sample).
 
     Returns:
-        float for a Series, Series for a DataFrame. ``nan`` (no warning) when the excess
-        returns are constant (zero standard deviation: the ratio is undefined).
+        float for a Series, Series for a DataFrame. ``nan`` with an
+        :class:`UndefinedRatioWarning` when the excess returns are constant, exactly or up to
+        rounding (zero standard deviation: the ratio is undefined; see the module notes).
 
     Raises:
         ValueError: empty input, interior NaN, NaN risk-free on a used date, no common dates,
-            not more than ``ddof`` values.
+            a partial ``risk_free`` Series, not more than ``ddof`` values.
     """
     p, d = _check_periods(periods), _check_ddof(ddof)
     scale = math.sqrt(p) if annualize else 1.0
 
     def one(s: pd.Series) -> float:
-        ex = _risk_free_for(s, risk_free)
+        ex = _risk_free_for(s, risk_free, allow_partial=allow_partial_risk_free)
         sd = _std(ex, d, "excess returns")
-        if sd == 0.0:
-            return float("nan")
+        if sd == 0.0 or _is_zero_spread(sd, s.to_numpy(), ex.to_numpy()):
+            return _undefined("sharpe_ratio", s, "the standard deviation of the excess returns")
         return float(ex.mean()) / sd * scale
 
     return _per_column(returns, one, dropna=dropna)
@@ -531,6 +616,7 @@ def sortino_ratio(
     annualize: bool = True,
     *,
     dropna: bool = False,
+    allow_partial_risk_free: bool = False,
 ) -> Any:
     """Sortino ratio: ``mean(x) / sqrt(mean(min(x, 0)^2))`` with ``x = excess - target``.
 
@@ -547,10 +633,12 @@ def sortino_ratio(
         periods: periods per year.
         annualize: multiply by ``sqrt(periods)``.
         dropna: drop NaNs in ``returns`` after the first valid value instead of raising.
+        allow_partial_risk_free: as in :func:`sharpe_ratio`.
 
     Returns:
-        float for a Series, Series for a DataFrame; ``nan`` when no period falls below the
-        target (zero downside deviation: the ratio is undefined).
+        float for a Series, Series for a DataFrame; ``nan`` with an
+        :class:`UndefinedRatioWarning` when no period falls below the target, exactly or up to
+        rounding (zero downside deviation: the ratio is undefined).
 
     Raises:
         ValueError: as :func:`sharpe_ratio`.
@@ -560,10 +648,11 @@ def sortino_ratio(
     scale = math.sqrt(p) if annualize else 1.0
 
     def one(s: pd.Series) -> float:
-        x = _risk_free_for(s, risk_free).to_numpy() - tgt
+        ex = _risk_free_for(s, risk_free, allow_partial=allow_partial_risk_free).to_numpy()
+        x = ex - tgt
         dd = _downside(x)
-        if dd == 0.0:
-            return float("nan")
+        if dd == 0.0 or _is_zero_spread(dd, s.to_numpy(), ex, [tgt]):
+            return _undefined("sortino_ratio", s, "the downside deviation below the target")
         return float(np.mean(x)) / dd * scale
 
     return _per_column(returns, one, dropna=dropna)
@@ -669,7 +758,8 @@ def calmar_ratio(returns: PandasData, periods: float = 252, *, dropna: bool = Fa
     classic trailing 36 months). Book §1.2 suggests it next to the Sharpe ratio.
 
     Returns:
-        float for a Series, Series for a DataFrame; ``nan`` when there is no drawdown.
+        float for a Series, Series for a DataFrame; ``nan`` with an
+        :class:`UndefinedRatioWarning` when there is no drawdown (beyond rounding).
 
     Raises:
         ValueError: as :func:`cagr`.
@@ -678,8 +768,8 @@ def calmar_ratio(returns: PandasData, periods: float = 252, *, dropna: bool = Fa
 
     def one(s: pd.Series) -> float:
         mdd = _max_drawdown_one(s).value
-        if mdd == 0.0:
-            return float("nan")
+        if abs(mdd) <= ZERO_SPREAD_RTOL:
+            return _undefined("calmar_ratio", s, "the maximum drawdown")
         growth = cagr(s, p)
         return growth / abs(mdd)
 
@@ -711,6 +801,7 @@ def performance_table(
     ddof: int = 1,
     *,
     dropna: bool = False,
+    allow_partial_risk_free: bool = False,
 ) -> pd.DataFrame:
     """One row of standard performance measures per strategy.
 
@@ -727,8 +818,10 @@ def performance_table(
     - ``Start``, ``End``: first and last index label used; ``Periods``: number of returns.
 
     CAGR, volatility and drawdown use the raw returns; Sharpe and Sortino use excess returns.
-    When ``risk_free`` is a Series, every column is computed on the same sample: the return
-    dates that also appear in ``risk_free``.
+    A ``risk_free`` Series must cover every return date; with ``allow_partial_risk_free=True``
+    every column is computed on the same, shorter sample: the return dates that also appear in
+    ``risk_free``. Undefined ratios (zero denominator) are ``nan`` with an
+    :class:`UndefinedRatioWarning`.
 
     Args:
         returns: Series (one row, named after the Series or "returns") or DataFrame (one row
@@ -737,6 +830,7 @@ def performance_table(
         periods: periods per year.
         ddof: delta degrees of freedom for volatility and Sharpe.
         dropna: drop NaNs after each column's first valid value instead of raising.
+        allow_partial_risk_free: see :func:`excess_returns`.
 
     Returns:
         DataFrame indexed by strategy with the columns above.
@@ -755,13 +849,14 @@ def performance_table(
     for col in frame.columns:
         s = _clean_series(frame[col], "returns", dropna)
         if isinstance(risk_free, pd.Series):
-            s = s.loc[excess_returns(s, risk_free).index]
+            partial = allow_partial_risk_free
+            s = s.loc[excess_returns(s, risk_free, allow_partial_risk_free=partial).index]
         mdd = _max_drawdown_one(s)
         rows[col] = {
             "CAGR": cagr(s, p),
             "Ann. return": annualized_return(s, p),
             "Ann. vol": volatility(s, p, d),
-            "Sharpe (ann.)": sharpe_ratio(s, risk_free, p, d),
+            "Sharpe (ann.)": sharpe_ratio(s, risk_free, p, d),  # s is covered by now
             "Sortino (ann.)": sortino_ratio(s, risk_free, 0.0, p),
             "Max drawdown": mdd.value,
             "Calmar": calmar_ratio(s, p),

@@ -1,8 +1,10 @@
-"""Black-Scholes-Merton prices and implied volatility of European options.
+"""Black-Scholes-Merton prices, implied volatility and a Heston Monte Carlo for European options.
 
 Shared by the option notebooks (chapter 2: Heston term structure, iron condor). The formulas are
 Black & Scholes (1973) with Merton's (1973) continuous dividend yield; the implied volatility is
-found by Brent's method (``scipy.optimize.brentq``).
+found by Brent's method (``scipy.optimize.brentq``). :func:`heston_mc_terminal` simulates the
+Heston (1993) model by full-truncation Euler, the independent check of notebook 2.03's
+semi-analytic Heston prices (the pricer itself is the lesson and stays in the notebook).
 
 Units everywhere: spot ``S0`` and strikes ``K`` in index points, ``T`` in years, rates ``r`` and
 ``q`` continuously compounded per year, volatility annualized, all as fractions (0.15 = 15 %).
@@ -13,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, stats
 
-__all__ = ["black_scholes_price", "implied_vol"]
+__all__ = ["black_scholes_price", "heston_mc_terminal", "implied_vol"]
 
 
 def black_scholes_price(kind, S0, K, T, r, vol, q=0.0):
@@ -78,3 +80,63 @@ def implied_vol(price, kind, S0, K, T, r, q=0.0, vol_bounds=(1e-4, 5.0)):
     if gap(lo) > 0 or gap(hi) < 0:
         raise ValueError(f"implied volatility of {kind} K={K}, T={T} lies outside {vol_bounds}")
     return optimize.brentq(gap, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=200)
+
+
+def heston_mc_terminal(
+    S0, T, r, *, kappa, theta, sigma, rho, v0, n_paths, n_steps, rng, q=0.0
+) -> np.ndarray:
+    """Terminal spots ``S_T`` of the Heston (1993) model by full-truncation Euler.
+
+    Lord, Koekkoek & van Dijk (2010): with ``v+ = max(v, 0)``, each step of length ``dt`` is
+    ``ln S += (r - q - v+/2) dt + sqrt(v+ dt) Z1`` and
+    ``v += kappa (theta - v+) dt + sigma sqrt(v+ dt) (rho Z1 + sqrt(1 - rho^2) Z2)``.
+    Antithetic: path ``i`` and path ``i + n_paths // 2`` use opposite normal draws, so average
+    payoffs over these pairs before estimating a standard error.
+
+    Args:
+        S0: spot, index points (> 0); T: expiry, years (> 0); r, q: continuously compounded
+            rate and dividend yield, per year.
+        kappa, theta, sigma, rho, v0: Heston parameters per year (kappa, theta, sigma > 0,
+            -1 < rho < 1, v0 >= 0; the Feller condition is not required).
+        n_paths: even number of paths (>= 2); n_steps: time steps (>= 1);
+        rng: a ``numpy.random.Generator``.
+
+    Returns:
+        ndarray of shape ``(n_paths,)``, index points.
+
+    Raises:
+        ValueError: a parameter outside its range, naming it.
+    """
+    checks = {
+        "S0": S0 > 0,
+        "T": T > 0,
+        "kappa": kappa > 0,
+        "theta": theta > 0,
+        "sigma": sigma > 0,
+        "rho": -1.0 < rho < 1.0,
+        "v0": v0 >= 0,
+        "n_paths": isinstance(n_paths, (int, np.integer)) and n_paths >= 2 and n_paths % 2 == 0,
+        "n_steps": isinstance(n_steps, (int, np.integer)) and n_steps >= 1,
+    }
+    bad = [name for name, ok in checks.items() if not ok]
+    if bad:
+        values = {"S0": S0, "T": T, "kappa": kappa, "theta": theta, "sigma": sigma, "rho": rho}
+        values |= {"v0": v0, "n_paths": n_paths, "n_steps": n_steps}
+        raise ValueError(
+            "heston_mc_terminal: out of range: "
+            + ", ".join(f"{name}={values[name]!r}" for name in bad)
+            + " (S0, T, kappa, theta, sigma > 0; -1 < rho < 1; v0 >= 0; n_paths even >= 2;"
+            " n_steps integer >= 1)"
+        )
+    half, dt = n_paths // 2, T / n_steps
+    log_s = np.zeros(n_paths)
+    v = np.full(n_paths, float(v0))
+    rho_bar = np.sqrt(1.0 - rho**2)
+    for _ in range(n_steps):
+        z = rng.standard_normal((2, half))
+        z1, z2 = np.concatenate([z[0], -z[0]]), np.concatenate([z[1], -z[1]])
+        v_plus = np.maximum(v, 0.0)
+        step_sd = np.sqrt(v_plus * dt)
+        log_s += (r - q - 0.5 * v_plus) * dt + step_sd * z1
+        v += kappa * (theta - v_plus) * dt + sigma * step_sd * (rho * z1 + rho_bar * z2)
+    return S0 * np.exp(log_s)

@@ -9,9 +9,15 @@ Live prices
 
 A reader's own files
     :func:`read_price_csv` reads long (date, ticker, price) or wide (date + one column per
-    ticker) CSV files; :func:`parse_dates` is its date parser (ISO strings, ``YYYYMMDD``
-    integers, timestamps with mixed UTC offsets); :func:`validate_prices` is the check every
+    ticker) CSV files, including European ones (``sep=";"``, ``decimal=","``, day-first dates)
+    and prices written ``$100`` or ``1,000.5`` (``thousands=","``); :func:`parse_dates` is its
+    date parser (ISO strings, ``YYYYMMDD`` integers, timestamps with mixed UTC offsets, day- or
+    month-first dates detected from the values); :func:`validate_prices` is the check every
     price frame passes before a notebook sees it.
+
+Notebook parameters
+    :func:`load_price_source` is the notebooks' data-source block (``SOURCE``, ``CSV_PATH``,
+    ``START``, ``END``).
 
 Conventions of the returned frames: a sorted, unique, tz-naive ``DatetimeIndex`` named
 ``date``; prices are ``float64``; ``NaN`` means "no price that day" (a stock not yet listed, an
@@ -36,6 +42,7 @@ from common.data import (
     DataNotFoundError,
     NetworkUnavailableError,
     UnknownDatasetError,
+    _cache_error,
     _close_matches,
     cache_dir,
 )
@@ -62,8 +69,58 @@ _OFFSET_RE = re.compile(
 )
 
 
-def _parse_dates_core(values, *, date_format: str | None = None, dayfirst: bool = False):
-    """Parse dates; return ``(DatetimeIndex, missing, bad)`` with boolean numpy masks."""
+# day and month as 1-2 digit numbers, then a 2- or 4-digit year: 02.01.2024, 1/2/24, 02-01-2024
+_DMY_RE = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?:$|[ T])")
+
+
+def _detect_dayfirst(text: pd.Series, where: str) -> bool:
+    """Day-first or month-first for dates like ``02.01.2024``, from the values themselves.
+
+    Only columns whose every value has the form ``NN?NN?YYYY`` (separator ``.``, ``/`` or ``-``,
+    year with 2 or 4 digits) are looked at; anything else returns False (pandas' default).
+    Rule: some first number > 12 (and no second one) -> day-first; some second number > 12 (and
+    no first one) -> month-first; every value with both numbers <= 12 and day != month for at
+    least one value -> ambiguous, refused. Both kinds present -> False (the parser then
+    reports the dates that do not fit).
+
+    Raises:
+        DataIntegrityError: the dates are ambiguous; the message says to pass ``dayfirst`` or
+            ``date_format``.
+    """
+    filled = text.dropna()
+    if filled.empty:
+        return False
+    parts = filled.str.extract(_DMY_RE)
+    if parts[0].isna().any():
+        return False
+    first, second = parts[0].astype(int), parts[2].astype(int)
+    day_first, month_first = bool((first > 12).any()), bool((second > 12).any())
+    if day_first != month_first:
+        return day_first
+    if day_first or bool((first == second).all()):
+        return False
+    example = str(filled[first != second].iloc[0])
+    a, b = int(first[first != second].iloc[0]), int(second[first != second].iloc[0])
+    month = ("January February March April May June July August September October November "
+             "December").split()  # fmt: skip
+    sep = parts[1].iloc[0]
+    raise DataIntegrityError(
+        f"{where}the dates are ambiguous: in all {len(filled)} of them both the day and the "
+        f"month could be either number (each is at most 12), so {example!r} is {b} "
+        f"{month[a - 1]} or {a} {month[b - 1]}. Pass dayfirst=True (day{sep}month{sep}year, as "
+        f"in most of Europe) or dayfirst=False (month{sep}day{sep}year, as in the US), or "
+        f"date_format='%d{sep}%m{sep}%Y'."
+    )
+
+
+def _parse_dates_core(
+    values, *, date_format: str | None = None, dayfirst: bool | None = None, where: str = ""
+):
+    """Parse dates; return ``(DatetimeIndex, missing, bad)`` with boolean numpy masks.
+
+    ``dayfirst=None`` detects day- or month-first dates (:func:`_detect_dayfirst`, which raises
+    on ambiguous ones); ``where`` prefixes that error's message.
+    """
     import numpy as np
     import pandas as pd
 
@@ -111,6 +168,8 @@ def _parse_dates_core(values, *, date_format: str | None = None, dayfirst: bool 
     text = text.where(~missing)
     if text.dropna().str.fullmatch(r"\d{8}").all() and date_format is None:
         date_format = "%Y%m%d"
+    if dayfirst is None:
+        dayfirst = False if date_format else _detect_dayfirst(text, where)
     wall = text.str.replace(_OFFSET_RE, r"\g<wall>", regex=True)
     candidates = [date_format] if date_format else ["ISO8601", None]
     best = None
@@ -147,7 +206,7 @@ def _examples(values, mask, labels, n: int = 5) -> str:
 
 
 def parse_dates(
-    values: Iterable, *, date_format: str | None = None, dayfirst: bool = False
+    values: Iterable, *, date_format: str | None = None, dayfirst: bool | None = None
 ) -> pd.DatetimeIndex:
     """Parse a column of dates into a tz-naive ``DatetimeIndex`` named ``date``.
 
@@ -166,7 +225,12 @@ def parse_dates(
         date_format: a ``strftime`` format such as ``"%d/%m/%Y"``, or ``"mixed"`` to let each
             value have its own format; default: ISO 8601, else the format pandas infers from the
             first value.
-        dayfirst: read ambiguous dates like ``01/02/2020`` as 1 February (pandas' ``dayfirst``).
+        dayfirst: True reads ``01/02/2020`` as 1 February, False as 2 January (pandas'
+            ``dayfirst``). None (default) detects it for dates written ``NN.NN.YYYY``,
+            ``NN/NN/YYYY`` or ``NN-NN-YYYY`` (2- or 4-digit years): day-first when some first
+            number exceeds 12, month-first when some second number does; when none does (and
+            not every day equals its month) the dates are ambiguous and refused. Other formats
+            are read month-first where pandas must choose.
 
     Returns:
         DatetimeIndex (tz-naive, named ``date``) of the same length and order as ``values``;
@@ -174,13 +238,16 @@ def parse_dates(
 
     Raises:
         DataIntegrityError: some values are empty or cannot be read as dates; the message shows
-            the first few (0-based positions and values).
+            the first few (0-based positions and values). Also: ``dayfirst`` is None and every
+            date reads both ways (e.g. ``02.01.2024``): pass ``dayfirst`` or ``date_format``.
         TypeError: ``values`` is a single string or not a sequence.
     """
     import numpy as np
 
     raw = list(values) if not hasattr(values, "__len__") else values
-    parsed, missing, bad = _parse_dates_core(raw, date_format=date_format, dayfirst=dayfirst)
+    parsed, missing, bad = _parse_dates_core(
+        raw, date_format=date_format, dayfirst=dayfirst, where="parse_dates: "
+    )
     if missing.any() or bad.any():
         shown = np.asarray(list(raw), dtype=object)
         labels = [f"position {i}" for i in range(len(shown))]
@@ -308,16 +375,29 @@ def _norm(name) -> str:
 
 _DATE_NAMES = {
     "date", "dates", "datetime", "timestamp", "time", "tday", "day", "tradedate",
-    "tradingdate", "caldt", "asof", "period",
+    "tradingdate", "caldt", "asof", "period", "datum", "fecha",
 }  # fmt: skip
 _TICKER_NAMES = {
     "ticker", "tickers", "symbol", "symbols", "sym", "syms", "stock", "stocks", "asset",
-    "assets", "permno", "secid", "instrument", "security", "code", "name", "id",
+    "assets", "permno", "secid", "instrument", "security", "code", "name", "id", "isin",
 }  # fmt: skip
 _PRICE_NAMES = {
     "price", "prices", "close", "adjclose", "adjustedclose", "closeprice", "mid", "cl", "px",
-    "pxlast", "last", "value", "prc",
+    "pxlast", "last", "value", "prc", "schluss", "schlusskurs", "kurs", "cierre",
 }  # fmt: skip
+# traded quantities, not prices: zero is a valid value (a day without trades)
+_VOLUME_NAMES = {
+    "volume", "volumes", "vol", "volumen", "shares", "sharevolume", "sharesvolume",
+    "sharestraded", "openinterest",
+}  # fmt: skip
+_CURRENCY = "$€£¥"
+# a number as people write it: sign, currency symbol, digits with , . ' or spaces between
+# them, exponent, percent sign; e.g. 100, -1.5, $100, 1,000.5, 100,5, 1.000,5, 1e-3, 5 %
+_NUMBER_LIKE_RE = re.compile(
+    rf"^[+-]?\s*(?:US\$|[{_CURRENCY}])?\s*[+-]?(?:\d[\d.,'\s]*|[.,]\d+)(?:[eE][+-]?\d+)?"
+    rf"\s*%?\s*[{_CURRENCY}]?$"
+)
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".xltx", ".xltm"}
 
 
 def _as_list(tickers) -> list[str]:
@@ -332,28 +412,208 @@ def _as_list(tickers) -> list[str]:
     return list(dict.fromkeys(items))  # drop repeats, keep order
 
 
-def _numeric_share(col: pd.Series) -> float:
-    """Share of the non-empty cells of a string column that read as numbers."""
+def _ticker_share(col: pd.Series) -> float:
+    """Share of the non-empty cells of a string column that look like tickers.
+
+    A ticker holds a letter and does not read as a number written with currency symbols,
+    thousands separators or a decimal comma (``$100``, ``1,000.5`` and ``100,5`` are numbers,
+    ``AAPL``, ``BRK.B``, ``^GSPC``, ``7203.T`` are tickers). Numeric tickers (``7203``) are not
+    recognized here: name such a column ``ticker`` or pass ``ticker_column``.
+    """
     import pandas as pd
 
-    filled = col.dropna()
+    filled = col.dropna().astype(str)
     if filled.empty:
-        return 1.0
-    return float(pd.to_numeric(filled, errors="coerce").notna().mean())
+        return 0.0
+    text = filled[pd.to_numeric(filled, errors="coerce").isna().to_numpy()]
+    if text.empty:  # plain numbers only
+        return 0.0
+    rest = text.value_counts()  # tickers repeat: look at each distinct value once
+    values = rest.index.to_series()
+    lettered = values.str.contains(r"[^\W\d_]", regex=True)
+    numberish = values.str.fullmatch(_NUMBER_LIKE_RE)
+    return float(rest[(lettered & ~numberish).to_numpy()].sum() / len(filled))
 
 
-def _to_float(col: pd.Series, what: str, lines, where: str) -> pd.Series:
-    """Numbers from a string column; raise naming the lines that hold text."""
+def _is_volume(name) -> bool:
+    """True for columns of traded quantities (Volume, Vol, Shares ...), which are not prices."""
+    return _norm(name) in _VOLUME_NAMES
+
+
+def _strip_currency(col: pd.Series) -> pd.Series:
+    """Strings without surrounding spaces and without a currency symbol before or after."""
+    text = col.astype("string").str.replace("\u00a0", " ").str.strip()
+    return text.str.replace(
+        rf"^([+-]?)\s*(?:US\$|[{_CURRENCY}])\s*|\s*[{_CURRENCY}]$", r"\1", regex=True
+    )
+
+
+def _number_hint(values: pd.Series, decimal: str, thousands: str | None) -> str:
+    """What to pass to read the failing ``values`` (strings) as numbers, or ``""``."""
+    text = _strip_currency(values.dropna()).astype(str)
+    us_thousands = text.str.fullmatch(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+    eu_thousands = text.str.fullmatch(r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+    comma_decimal = text.str.fullmatch(r"[+-]?\d*,\d+")
+    hints = []
+    if thousands and text.str.contains(thousands, regex=False).any():
+        shown = text[text.str.contains(thousands, regex=False)].iloc[0]
+        hints.append(
+            f"{shown!r} does not group its digits in threes with thousands={thousands!r}: "
+            "check thousands= and decimal="
+        )
+    elif us_thousands.any() and thousands != ",":
+        hints.append(
+            f"{text[us_thousands].iloc[0]!r} looks like ',' separating thousands: pass "
+            "thousands=','"
+        )
+    if eu_thousands.any() and (thousands != "." or decimal != ","):
+        hints.append(
+            f"{text[eu_thousands].iloc[0]!r} looks like '.' separating thousands and ',' "
+            "marking decimals: pass decimal=',' and thousands='.' (and sep=';' if the fields "
+            "are separated by semicolons)"
+        )
+    elif (comma_decimal & ~us_thousands).any() and decimal != ",":
+        hints.append(
+            f"{text[comma_decimal & ~us_thousands].iloc[0]!r} looks like a decimal comma: pass "
+            "decimal=',' (such files usually separate fields by semicolons: sep=';')"
+        )
+    elif decimal == "," and thousands != "." and text.str.contains(".", regex=False).any():
+        shown = text[text.str.contains(".", regex=False)].iloc[0]
+        hints.append(
+            f"{shown!r} holds a '.' although decimal=',': pass thousands='.' if it separates "
+            "thousands, or leave decimal at '.'"
+        )
+    elif (
+        us_thousands.any()
+        and decimal != ","
+        and not text[us_thousands].str.contains(".", regex=False).any()
+    ):
+        hints.append("if ',' is the decimal mark instead, pass decimal=',' (and sep=';')")
+    return (" " + "; ".join(hints) + ".") if hints else ""
+
+
+def _parse_numbers(col: pd.Series, decimal: str, thousands: str | None) -> pd.Series:
+    """Strings as written by people -> float64 (NaN where a value does not read as a number).
+
+    A currency symbol before or after the number is dropped. ``thousands`` is removed only
+    where it groups the digits in threes (``1,000.5``; ``100,5`` with ``thousands=','`` is not
+    a number); with ``decimal=','`` a ``'.'`` is accepted only as ``thousands='.'``, so
+    ``1.000`` is never read as 1.
+    """
     import pandas as pd
 
-    numbers = pd.to_numeric(col, errors="coerce")
+    text = _strip_currency(col)
+    if thousands:
+        t, d = re.escape(thousands), re.escape(decimal)
+        has = text.str.contains(thousands, regex=False).fillna(False).astype(bool)
+        grouped = text.str.fullmatch(rf"[+-]?\d{{1,3}}(?:{t}\d{{3}})+(?:{d}\d*)?")
+        text = text.where(~has | grouped.fillna(False).astype(bool))
+        text = text.str.replace(thousands, "", regex=False)
+    if decimal != ".":
+        text = text.where(~text.str.contains(".", regex=False).fillna(False).astype(bool))
+        text = text.str.replace(decimal, ".", regex=False)
+    return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
+def _to_float(
+    col: pd.Series,
+    what: str,
+    lines,
+    where: str,
+    *,
+    decimal: str = ".",
+    thousands: str | None = None,
+) -> pd.Series:
+    """Numbers from a string column; raise naming the lines that hold text.
+
+    Plain numbers are read directly; the others (and every value when ``decimal`` or
+    ``thousands`` is set) go through :func:`_parse_numbers`.
+    """
+    import pandas as pd
+
+    numbers = pd.to_numeric(col, errors="coerce").astype("float64")
+    todo = col.notna() if (decimal != "." or thousands) else numbers.isna() & col.notna()
+    if todo.any():
+        numbers[todo] = _parse_numbers(col[todo], decimal, thousands)
     bad = (numbers.isna() & col.notna()).to_numpy()
     if bad.any():
         raise DataIntegrityError(
             f"{where}: non-numeric prices in {what} ({_examples(col.to_numpy(object), bad, lines)})."
-            " Remove or blank them (a blank cell means no price that day)."
+            + (
+                _number_hint(col[bad], decimal, thousands)
+                or " Remove or blank them (a blank cell means no price that day)."
+            )
         )
-    return numbers.astype("float64")
+    return numbers
+
+
+def _check_not_excel(path: Path, where: str) -> None:
+    """Refuse Excel workbooks (by extension or by their ZIP / OLE2 signature) with a hint."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    ole2 = head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (and other Office files)
+    zipped = head[:4] == b"PK\x03\x04"  # .xlsx is a ZIP archive
+    if zipped and path.suffix.lower() not in _EXCEL_SUFFIXES:
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile:
+            names = []
+        if not any(n.startswith("xl/") for n in names):
+            raise DataIntegrityError(
+                f"{where} is a ZIP archive, not a CSV file: unzip it and pass the CSV inside "
+                f"(it holds {names[:5]})."
+            )
+    if path.suffix.lower() in _EXCEL_SUFFIXES or ole2 or zipped:
+        raise DataIntegrityError(
+            f"{where}: this is an Excel file, not a CSV file. Read it with "
+            f"pandas.read_excel({str(path)!r}, sheet_name=0, index_col=0) (needs openpyxl for "
+            ".xlsx, xlrd for .xls) and pass the frame to common.prices.validate_prices, or save "
+            "the sheet as CSV (Excel: File > Save As > CSV) and read that file."
+        )
+
+
+def _check_header(path: Path, where: str, sep: str) -> None:
+    """Check the raw header line: a plausible separator and no repeated column names.
+
+    pandas renames repeated names (``SPY``, ``SPY.1``) before any check could see them, so the
+    header is read with the csv module first.
+    """
+    import csv
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            line = fh.readline()
+    except UnicodeDecodeError:
+        return  # pandas reports the encoding problem with its own message
+    if not line.strip() or len(sep) != 1:
+        return  # empty file, or a regular-expression separator
+    fields = [f.strip() for f in next(csv.reader([line], delimiter=sep))]
+    if len(fields) == 1:
+        for other, shown in ((";", "';'"), ("\t", "'\\t'"), (",", "','"), ("|", "'|'")):
+            if other != sep and len(next(csv.reader([line], delimiter=other))) > 1:
+                raise DataIntegrityError(
+                    f"{where}: the header {line.strip()!r} is one single column with sep={sep!r},"
+                    f" but {shown} splits it: pass sep={shown}"
+                    + (
+                        " (files with ';' often write decimals with a comma: add decimal=',')"
+                        if other == ";"
+                        else ""
+                    )
+                )
+    seen: dict[str, int] = {}
+    for i, name in enumerate(fields, start=1):
+        if not name:
+            continue
+        if name in seen:
+            raise DataIntegrityError(
+                f"{where}: the header names the column {name!r} twice (columns {seen[name]} and "
+                f"{i} of {fields[:12]}). Rename or remove one: a price column must be "
+                "unambiguous."
+            )
+        seen[name] = i
 
 
 def _fmt(ts) -> str:
@@ -422,8 +682,10 @@ def read_price_csv(
     end=None,
     sort: bool = False,
     date_format: str | None = None,
-    dayfirst: bool = False,
+    dayfirst: bool | None = None,
     sep: str = ",",
+    decimal: str = ".",
+    thousands: str | None = None,
 ) -> pd.DataFrame:
     """Read a CSV file of prices, long or wide, into a wide frame of dates x tickers.
 
@@ -433,19 +695,36 @@ def read_price_csv(
       or ``date, ticker, close``. Other columns (volume ...) are ignored.
     * **wide**: a date column and one column per ticker (or per series: ``Open, High, ...``).
       Columns that pandas names ``Unnamed: N`` (blank header) and that hold no value are dropped.
+      Volume-like columns (``Volume``, ``Vol``, ``Volumen``, ``Shares``, ``Open Interest``,
+      case and punctuation ignored) are traded quantities, not prices: they are dropped, so a
+      day without trades (volume 0) does not reject the file. Name one in ``tickers`` to keep
+      it (it must then be > 0 like a price).
 
     Detection, when the columns are not given:
 
-    * date column: the first column named like ``date``/``Date``/``tday``/``timestamp``/``time``
-      (case and punctuation ignored), else the first column.
-    * long vs wide: the file is long if a column is named like ``ticker``/``symbol``/``syms``/
-      ``stocks``/``permno`` or holds mostly text; its price column is named like ``price``/
-      ``close``/``adj close``/``mid``/``cl``/``value``, else the only other column.
+    * date column: the first column named like ``date``/``Date``/``Datum``/``tday``/
+      ``timestamp``/``time`` (case and punctuation ignored), else the first column.
+    * long vs wide: the file is long if a column is NAMED like ``ticker``/``symbol``/``syms``/
+      ``stocks``/``permno``/``isin``, or if most of a column's cells look like tickers (they
+      hold a letter and do not read as numbers: ``$100``, ``1,000.5`` and ``100,5`` are numbers,
+      never tickers). Prices never make a file long. The price column of a long file is named
+      like ``price``/``close``/``adj close``/``mid``/``cl``/``value``, else the only other
+      column that is not volume-like.
+
+    Numbers: a currency symbol before or after a price (``$100``, ``US$100``, ``100 €``) is
+    dropped. Thousands separators are removed only when ``thousands`` says which character
+    they are; ``decimal`` is the decimal mark. A price that still does not read as a number is
+    an error whose message says which of ``thousands=','``, ``decimal=','`` and ``sep=';'`` to
+    pass. Before pandas reads the file, the header line is read raw: an Excel workbook
+    (``.xlsx``/``.xls`` by extension or by content), a header that another separator would
+    split (``Date;Close`` read with ``sep=','``), and repeated column names (which pandas would
+    silently rename ``SPY.1``) are refused.
 
     Dates go through :func:`parse_dates` (ISO, ``YYYYMMDD``, mixed UTC offsets kept at their
-    local date). Blank cells and the usual NA markers (``NA``, ``NaN``, ``#N/A``, ``null``) are
-    missing prices; rows with no price at all are dropped. The result passes
-    :func:`validate_prices`.
+    local date; ``NN.NN.YYYY``-style dates are read day- or month-first as the values show,
+    and refused when every one of them reads both ways). Blank cells and the usual NA markers
+    (``NA``, ``NaN``, ``#N/A``, ``null``) are missing prices; rows with no price at all are
+    dropped. The result passes :func:`validate_prices`.
 
     Args:
         path: the CSV file.
@@ -455,22 +734,32 @@ def read_price_csv(
         start, end: keep dates in ``[start, end]``, both inclusive (a date without a time
             includes that whole day). Anything ``pandas.Timestamp`` accepts.
         sort: sort by date instead of rejecting an unsorted file (duplicates are still errors).
-        date_format, dayfirst: passed to :func:`parse_dates`.
-        sep: the field separator.
+        date_format: a ``strftime`` pattern for the dates (e.g. ``"%d.%m.%Y"``), passed to
+            :func:`parse_dates`.
+        dayfirst: True for day-first dates (``02.01.2024`` = 2 January), False for month-first;
+            None (default) detects it from the values (see :func:`parse_dates`).
+        sep: the field separator, e.g. ``";"`` for files written by European spreadsheets.
+        decimal: the decimal mark of the prices, ``"."`` (default) or ``","`` (``100,5``).
+        thousands: the thousands separator to remove from the prices (``","`` for
+            ``1,000.5``, ``"."`` for ``1.000,5`` with ``decimal=","``); default: none.
 
     Returns:
         DataFrame, float64, ``DatetimeIndex`` named ``date`` (tz-naive, sorted, unique), one
-        column per ticker (long files: in order of first appearance).
+        column per ticker (long files: in order of first appearance); prices in the file's
+        units (currency symbols dropped).
 
     Raises:
         DataNotFoundError: the file does not exist or is empty.
-        DataIntegrityError: no date column, unparseable or empty dates, duplicate dates (per
-            ticker in long files), unsorted dates (unless ``sort=True``), non-numeric,
-            infinite or non-positive prices, or nothing left after selecting tickers and dates.
-            Messages name the file and the offending lines (line 1 is the header) and values.
+        DataIntegrityError: an Excel file or ZIP archive; a header that another separator
+            would split; a column name repeated in the header; no date column; unparseable,
+            ambiguous (day or month first?) or empty dates; duplicate dates (per ticker in long
+            files); unsorted dates (unless ``sort=True``); non-numeric, infinite or
+            non-positive prices; or nothing left after selecting tickers and dates. Messages
+            name the file and the offending lines (line 1 is the header) and values.
         UnknownDatasetError: a ticker of ``tickers`` is not in the file.
         ValueError: inconsistent arguments (``start`` after ``end``, a named column that the
-            file does not have, ``price_column`` for a wide file).
+            file does not have, ``price_column`` for a wide file, ``decimal`` equal to
+            ``thousands`` or to ``sep``).
     """
     import numpy as np
     import pandas as pd
@@ -483,6 +772,17 @@ def read_price_csv(
             "path of a CSV file of prices (relative paths start from the current directory, "
             f"{Path.cwd()})."
         )
+    if decimal not in (".", ","):
+        raise ValueError(f"decimal must be '.' or ',', got {decimal!r}")
+    if thousands is not None and thousands == decimal:
+        raise ValueError(f"thousands and decimal are both {decimal!r}; they must differ")
+    if decimal == sep:
+        raise ValueError(
+            f"decimal and sep are both {sep!r}: a file with decimal commas separates its fields "
+            "by something else, usually sep=';'"
+        )
+    _check_not_excel(path, where)
+    _check_header(path, where, sep)
     try:
         raw = pd.read_csv(path, sep=sep, dtype=str, skip_blank_lines=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError as err:
@@ -490,7 +790,7 @@ def read_price_csv(
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
         raise DataIntegrityError(f"{where} is not a readable CSV file: {err}") from err
     raw.columns = [str(c).strip() for c in raw.columns]
-    raw = raw.apply(lambda c: c.map(lambda v: v.strip() or np.nan if isinstance(v, str) else v))
+    raw = raw.apply(lambda c: c.str.strip().replace("", np.nan))  # blank cells are missing
     lines = np.array([f"line {i + 2}" for i in range(len(raw))], dtype=object)
     keep = raw.notna().any(axis=1).to_numpy()  # blank lines keep their number but are skipped
     raw, lines = raw.loc[keep].reset_index(drop=True), lines[keep]
@@ -513,8 +813,11 @@ def read_price_csv(
     if date_col is None:
         named = [c for c in raw.columns if _norm(c) in _DATE_NAMES]
         date_col, guessed_first = (named[0], False) if named else (raw.columns[0], True)
-    dates, missing, bad = _parse_dates_core(
-        raw[date_col], date_format=date_format, dayfirst=dayfirst
+    dates, missing, bad = _parse_dates_core(  # raises on ambiguous NN.NN.YYYY dates
+        raw[date_col],
+        date_format=date_format,
+        dayfirst=dayfirst,
+        where=f"{where}: column {date_col!r}: ",
     )
     if guessed_first and bad.sum() > 0.5 * (~missing).sum():
         raise DataIntegrityError(
@@ -535,11 +838,12 @@ def read_price_csv(
             f"{where}: {int(missing.sum())} rows have no date in column {date_col!r} ({at})"
         )
 
+    numbers = {"decimal": decimal, "thousands": thousands}
     others = [c for c in raw.columns if c != date_col]
     tick_col = _column("ticker_column", ticker_column)
     if tick_col is None:
         named = [c for c in others if _norm(c) in _TICKER_NAMES]
-        texty = [c for c in others if _numeric_share(raw[c]) < 0.5]
+        texty = [c for c in others if not _is_volume(c) and _ticker_share(raw[c]) > 0.5]
         found = named or texty
         if len(found) > 1:
             raise DataIntegrityError(
@@ -553,18 +857,26 @@ def read_price_csv(
         rest = [c for c in others if c != tick_col]
         if price_col is None:
             named = [c for c in rest if _norm(c) in _PRICE_NAMES]
-            if len(named) == 1 or (not named and len(rest) == 1):
-                price_col = (named or rest)[0]
+            unnamed = [c for c in rest if not _is_volume(c)]
+            if len(named) == 1 or (not named and len(unnamed) == 1):
+                price_col = (named or unnamed)[0]
+            elif not rest:
+                raise DataIntegrityError(
+                    f"{where}: read as a long file with tickers in {tick_col!r}, but no column "
+                    f"is left for the prices (columns {list(raw.columns)}). If {tick_col!r} "
+                    "holds prices, the file is wide: check sep/decimal/thousands, or pass "
+                    "ticker_column and price_column."
+                )
             else:
                 raise DataIntegrityError(
                     f"{where}: a long file (tickers in {tick_col!r}), but which column holds the "
-                    f"price? Candidates: {named or rest}. Pass price_column=..."
+                    f"price? Candidates: {named or unnamed or rest}. Pass price_column=..."
                 )
         no_ticker = raw[tick_col].isna().to_numpy()
         if no_ticker.any():
             at = ", ".join(lines[np.flatnonzero(no_ticker)[:5]])
             raise DataIntegrityError(f"{where}: rows without a ticker in {tick_col!r} ({at})")
-        prices = _to_float(raw[price_col], f"column {price_col!r}", lines, where)
+        prices = _to_float(raw[price_col], f"column {price_col!r}", lines, where, **numbers)
         symbols = raw[tick_col].astype(str)
         _check_long_order(dates, symbols, lines, where, sort)
         long = pd.DataFrame({"date": dates, "ticker": symbols.to_numpy(), "price": prices})
@@ -578,11 +890,20 @@ def read_price_csv(
                 f"is wide (columns {others}). Pick columns with tickers=[...]."
             )
         series = [c for c in others if not (c.startswith("Unnamed:") and raw[c].isna().all())]
+        asked = set(_as_list(tickers)) if tickers is not None else set()
+        volumes = [c for c in series if _is_volume(c) and c not in asked]
+        series = [c for c in series if c not in volumes]
         if not series:
-            raise DataIntegrityError(f"{where}: no price columns besides the dates {date_col!r}")
+            raise DataIntegrityError(
+                f"{where}: no price columns besides the dates {date_col!r}"
+                + (f" (volume columns {volumes} are not prices)" if volumes else "")
+            )
         _check_order(dates, lines, where, sort)
         wide = pd.DataFrame(
-            {c: _to_float(raw[c], f"column {c!r}", lines, where).to_numpy() for c in series},
+            {
+                c: _to_float(raw[c], f"column {c!r}", lines, where, **numbers).to_numpy()
+                for c in series
+            },
             index=dates,
         )
         if sort:
@@ -686,7 +1007,9 @@ def load_prices(
 
     The cache is one CSV per request under ``cache_dir() / "prices"``, keyed by the tickers,
     dates and field; it is read back through :func:`read_price_csv`. With ``end=None`` the key
-    holds today's date, so such a request is downloaded again on a later day.
+    holds today's date, so such a request is downloaded again on a later day. Both a download
+    and a cached file are cut to ``[start, end]``: rows outside the request (Yahoo may send a
+    day before ``start``) are never returned.
 
     Args:
         tickers: a ticker (``"SPY"``), a list, or a comma/space separated string. Yahoo tickers
@@ -712,6 +1035,8 @@ def load_prices(
             trading in the range); the message names them.
         DataIntegrityError: the data came back malformed (see :func:`validate_prices`), or a
             cached file is damaged (delete it or pass ``refresh=True``).
+        CacheDirectoryError: ``cache=True`` and the cache folder (``GATAM_DATA_DIR``) cannot be
+            created or written to; the message names the variable and the path.
     """
     import pandas as pd
 
@@ -731,11 +1056,11 @@ def load_prices(
             f"empty date range: start {first.date()} is after end {last.date()} (end is inclusive)"
         )
     s_key, e_key = str(first.date()), str(last.date())
-    target = _prices_cache_file(names, s_key, e_key, field)
     label = f"yfinance {field} prices for {', '.join(names)} {s_key}..{e_key}"
-    if cache and not refresh and target.is_file():
-        try:
-            return read_price_csv(target, tickers=names)
+    target = _prices_cache_file(names, s_key, e_key, field) if cache else None
+    if target is not None and not refresh and target.is_file():
+        try:  # sliced to the request: a cached file may hold more rows than were asked for
+            return read_price_csv(target, tickers=names, start=first, end=last)
         except DataError as err:
             raise DataIntegrityError(
                 f"The cached prices {target} are damaged ({err}). Delete the file or call "
@@ -743,11 +1068,18 @@ def load_prices(
             ) from err
 
     frame = _download(names, first, last, field, label)
-    if cache:
-        target.parent.mkdir(parents=True, exist_ok=True)
+    if target is not None:
         tmp = target.with_suffix(".tmp")
-        frame.to_csv(tmp, index_label="date")
-        os.replace(tmp, target)  # atomic: a crash never leaves half a file under the real name
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            frame.to_csv(tmp, index_label="date")
+            os.replace(tmp, target)  # atomic: a crash never leaves half a file under its name
+        except OSError as err:
+            if tmp.parent.is_dir():
+                tmp.unlink(missing_ok=True)
+            raise _cache_error(
+                cache_dir(), err, f"write the downloaded prices to {target} (or pass cache=False)"
+            ) from err
     return frame
 
 
@@ -756,7 +1088,10 @@ def _download(names: list[str], first, last, field: str, label: str) -> pd.DataF
     import pandas as pd
     import yfinance as yf
 
-    cache_hint = _OFFLINE_HINT.format(cache=cache_dir() / "prices")
+    try:
+        cache_hint = _OFFLINE_HINT.format(cache=cache_dir() / "prices")
+    except DataError:  # a bad GATAM_DATA_DIR must not hide the download's own error
+        cache_hint = _OFFLINE_HINT.format(cache="$GATAM_DATA_DIR/prices")
     logger = logging.getLogger("yfinance")
     capture = _Capture()
     old_level = logger.level
@@ -791,6 +1126,11 @@ def _download(names: list[str], first, last, field: str, label: str) -> pd.DataF
         messages += [f"{k}: {v}" for k, v in shared.items() if k in names]
 
     prices = _field_columns(data, field, names)
+    if len(prices.index):  # keep [first, last]: Yahoo may answer with a day outside the request
+        stamps = pd.DatetimeIndex(prices.index)
+        stamps = stamps.tz_localize(None) if stamps.tz is not None else stamps
+        inside = (stamps >= first) & (stamps < last + pd.Timedelta(days=1))
+        prices = prices.loc[inside]
     failed = [t for t in names if t not in prices.columns or prices[t].isna().all()]
     if failed:
         reason = " | ".join(dict.fromkeys(m.strip() for m in messages if m.strip()))
@@ -844,7 +1184,7 @@ SOURCES = ("book", "packaged", "yfinance", "csv")
 
 def load_price_source(
     source: str,
-    tickers: Sequence[str] | str,
+    tickers: Sequence[str] | str | None,
     *,
     start: str | None = "",
     end: str | None = "",
@@ -863,14 +1203,16 @@ def load_price_source(
             library): ``offline()`` is called, so the notebook decides which file; ``"yfinance"``:
             :func:`load_prices` (live, cached); ``"csv"``: :func:`read_price_csv` on
             ``csv_path``. Case and surrounding spaces are ignored.
-        tickers: the columns to return, in this order.
+        tickers: the columns to return, in this order; ``None`` or an empty list means every
+            column of the data (``"csv"``, ``"book"``, ``"packaged"``; yfinance needs names).
         start, end: inclusive date bounds (anything ``pandas.Timestamp`` accepts). Empty or
             ``None`` means the data's own first / last date, so a reader's file of any period
             works without touching them. yfinance needs ``start``.
         csv_path: the reader's file, for ``source="csv"``.
         offline: a zero-argument callable returning a wide price frame (dates x tickers), for
             ``"book"`` and ``"packaged"``.
-        **csv_options: passed to :func:`read_price_csv` (``sep``, ``decimal``, ``dayfirst`` ...).
+        **csv_options: passed to :func:`read_price_csv` for ``"csv"`` (``sep``, ``decimal``,
+            ``thousands``, ``dayfirst``, ``date_format``, ``date_column``, ``sort`` ...).
 
     Returns:
         DataFrame of prices, float64, ``DatetimeIndex`` named ``date``, one column per ticker;
@@ -882,7 +1224,8 @@ def load_price_source(
         DataNotFoundError: ``CSV_PATH`` does not exist or is a folder.
         UnknownDatasetError: a ticker is not in the data (close matches are suggested).
         DataIntegrityError: a ticker has no price between ``START`` and ``END``; the message
-            gives the dates the data covers for it.
+            gives the dates the data covers for it. For ``"csv"`` also every file problem
+            :func:`read_price_csv` reports (separator, decimal mark, ambiguous dates ...).
         NetworkUnavailableError: yfinance is unreachable and nothing is cached.
     """
     import pandas as pd
@@ -890,7 +1233,7 @@ def load_price_source(
     kind = str(source).strip().lower()
     if kind not in SOURCES:
         raise ValueError(f"SOURCE must be one of {', '.join(map(repr, SOURCES))}; got {source!r}")
-    names = _as_list(tickers)
+    names = [] if tickers is None or len(tickers) == 0 else _as_list(tickers)
     lo = pd.Timestamp(start) if start not in (None, "") else None
     hi = pd.Timestamp(end) if end not in (None, "") else None
     if lo is not None and hi is not None and lo > hi:
@@ -909,17 +1252,20 @@ def load_price_source(
             raise DataNotFoundError(
                 f"CSV_PATH {text!r} does not exist (absolute: {path.resolve()})"
             )
-        wide = read_price_csv(path, tickers=names, **csv_options)
+        wide = read_price_csv(path, tickers=names or None, **csv_options)
         where = f"CSV_PATH {text!r}"
     elif kind == "yfinance":
         if lo is None:
             raise ValueError("SOURCE is 'yfinance': set START (and END) to the dates to download")
+        if not names:
+            raise ValueError("SOURCE is 'yfinance': name the tickers to download (TICKERS is empty)")
         wide = load_prices(names, start=lo, end=hi)
         where = "yfinance"
     else:
         if offline is None:
             raise ValueError(f"SOURCE {kind!r} needs an offline loader (the notebook's own data)")
         wide = validate_prices(offline(), name=f"SOURCE {kind!r}")
+        names = names or [str(c) for c in wide.columns]
         missing = [t for t in names if t not in wide.columns]
         if missing:
             hints = "".join(_close_matches(t, wide.columns) for t in missing[:3])
@@ -929,6 +1275,7 @@ def load_price_source(
             )
         wide = wide[names]
         where = f"SOURCE {kind!r}"
+    names = names or list(wide.columns)
     mask = pd.Series(True, index=wide.index)
     if lo is not None:
         mask &= wide.index >= lo

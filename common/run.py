@@ -14,8 +14,15 @@ Library use::
 How a notebook is run
     * working directory: the notebook's own folder (relative data paths work as in Jupyter);
     * environment: the caller's, with ``GATAM_QUICK=1`` (``quick=True``) or ``GATAM_QUICK=0``
-      set explicitly, and ``MPLBACKEND`` removed so that ipykernel's inline backend captures the
+      set explicitly, ``GATAM_BUILD_DIR`` set to the absolute output folder (so files the
+      notebook writes with :func:`common.config.build_dir` land next to the executed copies),
+      the thread policy's ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS``
+      when it sets a limit (quick mode, pytest-xdist, ``GATAM_THREADS``; variables the caller
+      set win), and ``MPLBACKEND`` removed so that ipykernel's inline backend captures the
       plots (CI exports ``MPLBACKEND=Agg``, which would otherwise drop every figure);
+    * a file that is not a readable notebook (bad JSON, not nbformat 4) is not executed: its
+      row has status ``error`` and an error naming the file and the parse error, and the other
+      notebooks still run;
     * all old outputs are cleared first, so a failed run never shows stale results below the
       failing cell;
     * ``timeout`` is a wall-clock budget for the whole notebook (not per cell); when it runs
@@ -43,26 +50,28 @@ from pathlib import Path
 
 import pandas as pd
 
-from common.config import REPO_ROOT  # the folder holding common/ and chapterNN/
+from common.config import REPO_ROOT, thread_count, thread_env  # REPO_ROOT holds chapterNN/
 
 __all__ = [
     "REPO_ROOT",
     "STATUSES",
     "SUMMARY_COLUMNS",
+    "NotebookReadError",
     "TargetError",
+    "default_out_dir",
     "find_notebooks",
     "format_summary",
     "run_notebook",
     "run_notebooks",
 ]
 
-#: Possible values of the ``status`` column.
-STATUSES = ("ok", "failed", "timeout")
+#: Possible values of the ``status`` column (``error``: the file is not a readable notebook).
+STATUSES = ("ok", "failed", "timeout", "error")
 
 #: Columns of the summary table returned by :func:`run_notebooks`.
 SUMMARY_COLUMNS = [
     "notebook",  # "<chapter>/<name>.ipynb"
-    "status",  # ok | failed | timeout
+    "status",  # ok | failed | timeout | error
     "seconds",  # wall seconds of the cells (kernel start-up excluded)
     "peak_mib",  # peak resident memory of the kernel process, MiB (NaN if unknown)
     "mode",  # quick | default
@@ -90,6 +99,16 @@ del _gatam_sys, _gatam_peak
 
 class TargetError(ValueError):
     """A run target (``all``, a chapter folder, a notebook path) that names no notebook."""
+
+
+class NotebookReadError(ValueError):
+    """A ``.ipynb`` file that cannot be read as a notebook (bad JSON, wrong format)."""
+
+
+def default_out_dir() -> Path:
+    """The build folder when none is given: ``$GATAM_BUILD_DIR`` if set, else ``<repo>/build``."""
+    root = os.environ.get("GATAM_BUILD_DIR", "").strip()
+    return Path(root).expanduser() if root else REPO_ROOT / "build"
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,10 +185,16 @@ def find_notebooks(targets: Sequence[str | os.PathLike] | None = None, root=None
 # --------------------------------------------------------------------------------------------
 
 
-def _kernel_env(quick: bool) -> dict[str, str]:
-    """Environment of the kernel: the caller's, GATAM_QUICK set explicitly, MPLBACKEND unset."""
+def _kernel_env(quick: bool, out_dir: str | os.PathLike | None = None) -> dict[str, str]:
+    """Environment of the kernel: the caller's, GATAM_QUICK set explicitly, GATAM_BUILD_DIR set
+    to ``out_dir`` (absolute), thread limits of the policy for the kernel's mode, MPLBACKEND
+    unset."""
     env = dict(os.environ)
     env["GATAM_QUICK"] = "1" if quick else "0"
+    folder = Path(out_dir) if out_dir is not None else default_out_dir()
+    env["GATAM_BUILD_DIR"] = str(folder.expanduser().resolve())
+    for var, value in thread_env(thread_count(quick=quick)).items():
+        env.setdefault(var, value)  # OpenMP/BLAS read these at start-up: a caller's value wins
     # ipykernel selects the inline backend only when MPLBACKEND is unset; a forced Agg backend
     # (as CI exports) would silently drop every figure from the executed notebook.
     env.pop("MPLBACKEND", None)
@@ -239,6 +264,33 @@ def _probe_peak_mib(client, nb) -> float:
     return math.nan
 
 
+def _read_notebook(path: Path):
+    """Read a notebook; raise NotebookReadError naming the file when it cannot be run.
+
+    As lenient as Jupyter: schema warnings (an unknown metadata key) are not errors, but bad
+    JSON, a file that is not a notebook, or one without a ``cells`` list or ``metadata`` is.
+    """
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+        missing = [
+            key
+            for key, kind in (("cells", list), ("metadata", dict))
+            if not isinstance(nb.get(key), kind)
+        ]
+        if missing:
+            raise ValueError(f"no {' and no '.join(repr(k) for k in missing)} in the notebook")
+        kinds = {"code", "markdown", "raw"}
+        for i, cell in enumerate(nb.cells):
+            if not isinstance(cell, dict) or cell.get("cell_type") not in kinds:
+                raise ValueError(f"cell {i} has no valid cell_type")
+    except Exception as exc:  # bad JSON, NotJSONError, missing keys ...
+        detail = _one_line(f"{type(exc).__name__}: {exc}", limit=240)
+        raise NotebookReadError(f"cannot read {path} as a Jupyter notebook: {detail}") from exc
+    return nb
+
+
 def _error_output(ename: str, evalue: str):
     import nbformat
 
@@ -280,8 +332,9 @@ def run_notebook(
     Args:
         path: a ``.ipynb`` file.
         quick: run with ``GATAM_QUICK=1`` (else ``GATAM_QUICK=0``).
-        out_dir: build folder (default ``<repo>/build``); outputs go to
-            ``<out_dir>/<notebook's folder name>/<name>.ipynb`` and ``.html``, also on failure.
+        out_dir: build folder (default :func:`default_out_dir`: ``$GATAM_BUILD_DIR`` or
+            ``<repo>/build``); outputs go to ``<out_dir>/<notebook's folder name>/<name>.ipynb``
+            and ``.html``, also on failure. The kernel sees it as ``GATAM_BUILD_DIR``.
         timeout: wall-clock budget in seconds for the whole notebook; ``None`` or ``0``: no limit.
         inplace: also write the executed notebook over ``path`` (only when the run succeeded).
         kernel: Jupyter kernel name.
@@ -294,7 +347,8 @@ def run_notebook(
     Raises:
         FileNotFoundError: ``path`` does not exist.
         ValueError: ``path`` is not a ``.ipynb`` file, or ``timeout`` is negative.
-        nbformat.ValidationError / json errors: the file is not a readable notebook.
+        NotebookReadError: the file is not a readable notebook (the message names the file and
+            the parse error); :func:`run_notebooks` records it as a row with status ``error``.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -307,10 +361,10 @@ def run_notebook(
         raise ValueError(f"not a Jupyter notebook (.ipynb): {path}")
     if timeout is not None and timeout < 0:
         raise ValueError(f"timeout must be >= 0 seconds (0 or None: no limit), got {timeout!r}")
-    out_dir = Path(out_dir) if out_dir is not None else REPO_ROOT / "build"
+    out_dir = Path(out_dir) if out_dir is not None else default_out_dir()
     label, ipynb_out, html_out = _out_paths(path, out_dir)
 
-    nb = nbformat.read(path, as_version=4)
+    nb = _read_notebook(path)
     for cell in nb.cells:  # a failed run must not show stale outputs below the failing cell
         if cell.cell_type == "code":
             cell.outputs = []
@@ -335,7 +389,7 @@ def run_notebook(
     seconds, probe_mib, sampled_mib = 0.0, math.nan, math.nan
     current = -1
     try:
-        with client.setup_kernel(env=_kernel_env(quick), cwd=str(path.parent)):
+        with client.setup_kernel(env=_kernel_env(quick, out_dir), cwd=str(path.parent)):
             pid = getattr(getattr(client.km, "provisioner", None), "pid", None)
             sampler = _RssSampler(pid)
             try:
@@ -467,12 +521,14 @@ def run_notebooks(
 
     For each notebook see :func:`run_notebook`. A tqdm progress bar runs over the notebooks
     (on stderr). After the last one, ``<out_dir>/summary.csv`` and ``<out_dir>/summary.md`` are
-    written. A failing notebook does not stop the others.
+    written. A failing notebook does not stop the others, nor does a file that is not a
+    readable notebook (its row has status ``error``, no outputs, and the parse error).
 
     Args:
         paths: notebook files (use :func:`find_notebooks` to resolve ``all`` or chapter names).
         quick: ``GATAM_QUICK=1`` in the kernels (else ``GATAM_QUICK=0``).
-        out_dir: build folder, default ``<repo>/build``.
+        out_dir: build folder, default :func:`default_out_dir` (``$GATAM_BUILD_DIR`` or
+            ``<repo>/build``); the kernels see it as ``GATAM_BUILD_DIR``.
         timeout: wall-clock budget per notebook in seconds (``None``/``0``: none).
         inplace: write each successfully executed notebook back over its source.
         kernel: Jupyter kernel name.
@@ -501,22 +557,33 @@ def run_notebooks(
     if timeout is not None and timeout < 0:
         raise ValueError(f"timeout must be >= 0 seconds (0 or None: no limit), got {timeout!r}")
     _check_kernel(kernel)
-    out_dir = Path(out_dir) if out_dir is not None else REPO_ROOT / "build"
+    out_dir = Path(out_dir) if out_dir is not None else default_out_dir()
     exporter = HTMLExporter()
 
     rows = []
     bar = tqdm(paths, desc="notebooks", unit="nb", disable=not progress)
     for p in bar:
         bar.set_postfix_str(f"{p.parent.name}/{p.name}")
-        row = run_notebook(
-            p,
-            quick=quick,
-            out_dir=out_dir,
-            timeout=timeout,
-            inplace=inplace,
-            kernel=kernel,
-            exporter=exporter,
-        )
+        try:
+            row = run_notebook(
+                p,
+                quick=quick,
+                out_dir=out_dir,
+                timeout=timeout,
+                inplace=inplace,
+                kernel=kernel,
+                exporter=exporter,
+            )
+        except NotebookReadError as exc:  # one unreadable file must not stop the others
+            row = dict.fromkeys(SUMMARY_COLUMNS, "")
+            row.update(
+                notebook=_out_paths(p, out_dir)[0],
+                status="error",
+                seconds=0.0,
+                peak_mib=math.nan,
+                mode="quick" if quick else "default",
+                error=_one_line(str(exc), limit=600),
+            )
         rows.append(row)
         if progress:
             peak = "n/a" if math.isnan(row["peak_mib"]) else f"{row['peak_mib']:.0f} MiB"

@@ -16,6 +16,10 @@ before clipping (PyTorch documentation, "Automatic Mixed Precision examples":
 https://pytorch.org/docs/stable/notes/amp_examples.html), and clipping by global norm with
 ``torch.nn.utils.clip_grad_norm_``.
 
+Importing this module applies the thread policy of :func:`common.config.set_thread_policy`
+once (one PyTorch thread per process under pytest-xdist or in quick mode, ``GATAM_THREADS``
+to override).
+
 Example:
     >>> import torch
     >>> from torch.utils.data import DataLoader, TensorDataset
@@ -43,9 +47,11 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from common.config import get_device
+from common.config import get_device, set_thread_policy
 
 __all__ = ["HISTORY_COLUMNS", "evaluate", "fit", "supervised", "to_device"]
+
+set_thread_policy()  # one intra-op thread per process under pytest-xdist / quick mode
 
 LossFn = Callable[[torch.nn.Module, Any], torch.Tensor]
 

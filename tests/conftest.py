@@ -11,7 +11,8 @@ import pytest
 def pytest_collection_modifyitems(config, items):
     """Skip ``network`` tests unless GATAM_NETWORK_TESTS=1, and ``gpu`` tests without CUDA."""
     network_on = os.environ.get("GATAM_NETWORK_TESTS", "").strip() == "1"
-    gpu_items = [item for item in items if "gpu" in item.keywords]
+    # markers, not keywords: a test id containing "gpu" must not be skipped as a GPU test
+    gpu_items = [item for item in items if item.get_closest_marker("gpu") is not None]
     cuda = False
     if gpu_items:
         try:
@@ -21,7 +22,7 @@ def pytest_collection_modifyitems(config, items):
         except ImportError:
             cuda = False
     for item in items:
-        if "network" in item.keywords and not network_on:
+        if item.get_closest_marker("network") is not None and not network_on:
             item.add_marker(pytest.mark.skip(reason="needs internet: set GATAM_NETWORK_TESTS=1"))
     if not cuda:
         for item in gpu_items:

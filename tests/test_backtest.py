@@ -522,6 +522,39 @@ def test_summary_and_equity():
     assert "ew" in repr(res) and "59 periods" in repr(res)
 
 
+def test_net_return_below_minus_100_percent_is_refused_at_that_date():
+    """Weights in percent, huge costs or leverage gave negative equity (issue 6)."""
+    r = frame([[0.0, 0.0], [0.01, -0.02], [-0.03, 0.01], [0.02, 0.0]])
+    # weights in percent: 60/40 instead of 0.6/0.4; on day 3 gross = -60 * 3 % + 40 * 1 % = -1.4
+    with pytest.raises(ValueError, match="2024-01-03") as err:
+        backtest(frame([[60, 40]] * 4, index=r.index), r)
+    text = str(err.value)
+    assert "below -100 %" in text and "gross -1.4" in text and "percent" in text
+    # costs: 2000 bps on a turnover of 2 (switching A to B) take 40 % on top of a 70 % loss
+    w = frame([[1, 0], [0, 1], [0, 1], [0, 1]], index=r.index)
+    crash = frame([[0.0, 0.0], [-0.7, 0.0], [0.0, -0.7], [0.0, 0.0]])
+    with pytest.raises(ValueError, match="2024-01-03") as err:
+        backtest(w, crash, cost_bps=2000)
+    assert "cost 0.4" in str(err.value) and "basis points" in str(err.value)
+    # leverage: 3 x capital in an asset that falls 40 %
+    with pytest.raises(ValueError, match=r"2024-01-02.*leverage: the gross exposure is 3"):
+        backtest(frame([[3, 0]] * 4, index=r.index), frame([[0, 0], [-0.4, 0], [0, 0], [0, 0]]))
+    # exactly -100 % (wealth 0) is still a valid, if grim, result
+    res = backtest(frame([[2, 0]] * 3), frame([[0, 0], [0.0, 0], [-0.5, 0]]))
+    assert res.returns.iloc[-1] == pytest.approx(-1.0)
+
+
+def test_summary_passes_allow_partial_risk_free():
+    rng = np.random.default_rng(3)
+    r = pd.DataFrame(rng.normal(0.0005, 0.01, (40, 2)), index=dates(40), columns=["A", "B"])
+    res = backtest(frame([[0.5, 0.5]] * 40, index=r.index), r)
+    rf = pd.Series(1e-4, index=r.index[:30])
+    with pytest.raises(ValueError, match="allow_partial_risk_free"):
+        res.summary(risk_free=rf)
+    table = res.summary(risk_free=rf, allow_partial_risk_free=True)
+    assert table.loc["strategy", "Periods"] == 29
+
+
 # --------------------------------------------------------------------------------------------
 # weights helpers
 # --------------------------------------------------------------------------------------------

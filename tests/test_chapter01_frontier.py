@@ -113,7 +113,7 @@ def test_tight_slsqp_agrees_with_cvxpy(etf_moments, exact_frontier):
     mean, cov = etf_moments
     targets, weights, _ = exact_frontier
     for k in (2, 10, 14, 18):
-        res = _slsqp(mean, cov, targets[k], ftol=1e-15, maxiter=1000)
+        res = _slsqp(mean, cov, targets[k], ftol=1e-12, maxiter=1000)
         assert res.success
         np.testing.assert_allclose(res.x, weights[k], atol=1e-4)
 
@@ -124,7 +124,7 @@ def test_translation_reports_sd_sqrt2_too_large(etf_moments, exact_frontier):
     mean, cov = etf_moments
     targets, weights, sd = exact_frontier
     k = 14
-    res = _slsqp(mean, 2 * cov, targets[k], ftol=1e-15, maxiter=1000)
+    res = _slsqp(mean, 2 * cov, targets[k], ftol=1e-12, maxiter=1000)
     np.testing.assert_allclose(res.x, weights[k], atol=1e-4)
     np.testing.assert_allclose(np.sqrt(res.fun) / sd[k], np.sqrt(2), rtol=1e-6)
 
@@ -186,3 +186,23 @@ def test_sharpe_of_a_index_in_the_books_window(index_returns):
     cut = bookdata.load_indices()["A Index"].loc["2019-01-07":"2023-07-03"].pct_change().dropna()
     assert len(cut) == 1170
     assert abs(cut.mean() / cut.std() * np.sqrt(252) - sharpe) > 1e-3
+
+
+# ------------------------------------------------------------------------------ own data
+NB_FRONTIER = "chapter01/04_efficient_frontier.ipynb"
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_frontier_notebook_runs_on_a_readers_csv(price_csv, run_quick, outputs_text, layout):
+    """Item 13: SOURCE='csv' and CSV_PATH alone (no dates) run on a file of another period."""
+    path = price_csv(TICKERS, "2016-01-01", "2019-12-31", layout=layout, seed=3)
+    text = outputs_text(run_quick(NB_FRONTIER, SOURCE="csv", CSV_PATH=str(path)))
+    assert "2016-01-01 .. 2019-12-31" in text
+    assert "book checks off" in text and "Verdict: on 2016-01-01" in text
+
+
+def test_frontier_notebook_names_a_bad_parameter(run_quick):
+    import papermill
+
+    with pytest.raises(papermill.PapermillExecutionError, match="N_POINTS"):
+        run_quick(NB_FRONTIER, N_POINTS=1)

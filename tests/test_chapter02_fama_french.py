@@ -8,11 +8,17 @@ and a stock's next-day return (MSFT, with a tolerance of 0.01). They are here in
 - ``calculate_N_day_ahead_returns`` on a hand-made example, and on MSFT's real prices;
 - the erratum: a tolerance of 0.01 accepts the return of the wrong day, a tight one rejects it.
 
-The functions under test are the ones the notebook defines: every code cell of
-``chapter02/01_fama_french_long_short.ipynb`` that holds only function definitions is executed
-(with the notebook's import cell) into a namespace, so these tests check the notebook's own code.
-The strategy itself (regressions, top/bottom-k portfolio, Sharpe ratio) is checked against an
+The functions under test are the ones the notebook defines, so that the code a reader sees is
+the code that is tested: every code cell of ``chapter02/01_fama_french_long_short.ipynb`` that
+holds only function definitions is executed (after the import statements of the notebook's import
+cell) into a namespace. Those cells start with the comment "tested by
+tests/test_chapter02_fama_french.py"; keep them free of anything but ``def`` blocks. The
+strategy itself (regressions, top/bottom-k portfolio, Sharpe ratio) is checked against an
 independent vectorized implementation and against ``common.backtest``.
+
+The last tests run the whole notebook in quick mode (papermill) on a generated price file of
+another period, in the wide and in the long layout, as a reader rerunning it on their own data
+would (issue 6, item 13), and with bad parameters.
 """
 
 from __future__ import annotations
@@ -272,3 +278,41 @@ def test_fit_skips_stocks_with_too_few_observations(nb):
     assert list(coefs.index) == ["LONG"] and coefs.loc["LONG", "nobs"] == 150
     with pytest.raises(ValueError, match="more than 200"):
         nb["fit_factor_models"](nxt, factors, idx, min_obs=200)
+
+
+# ------------------------------------------------------------- the notebook on the reader's data
+NOTEBOOK_REL = "chapter02/01_fama_french_long_short.ipynb"
+OWN_TICKERS = [f"S{i:02d}" for i in range(12)]
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_notebook_runs_on_own_csv(seeded_cache, price_csv, run_quick, outputs_text, layout):
+    """Only SOURCE and CSV_PATH are set: dates come from the file (2009-2012, inside the factor
+    file's 1926-2015), K adapts to 12 stocks (3 per leg) and the scorecard prints a verdict."""
+    path = price_csv(OWN_TICKERS, "2009-01-01", "2012-12-31", layout=layout, seed=1)
+    text = outputs_text(run_quick(NOTEBOOK_REL, SOURCE="csv", CSV_PATH=str(path)))
+    assert "csv: 12 stocks, prices 2009-01-01 .. 2012-12-31" in text  # the file's own range
+    assert "k = 3 per leg" in text
+    assert "Verdict: " in text and "evidence of an edge" in text
+
+
+def test_notebook_csv_outside_factor_range_names_the_parameters(seeded_cache, price_csv, run_quick):
+    import papermill
+
+    path = price_csv(OWN_TICKERS[:4], "2020-01-01", "2021-06-30", seed=2)
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        run_quick(NOTEBOOK_REL, SOURCE="csv", CSV_PATH=str(path))
+    message = str(err.value)
+    assert "START" in message and "END" in message
+    assert "1926-07-01..2015-11-30" in message and "2020-01-01..2021-06-30" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [("K", 0, "K must be an integer >= 1"), ("TRAIN_FRACTION", 1.0, "TRAIN_FRACTION must be")],
+)
+def test_notebook_rejects_bad_parameters(run_quick, name, value, expected):
+    import papermill
+
+    with pytest.raises(papermill.PapermillExecutionError, match=expected):
+        run_quick(NOTEBOOK_REL, **{name: value})

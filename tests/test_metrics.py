@@ -79,15 +79,15 @@ def test_annual_to_periodic_is_simple_division():
         m.annual_to_periodic(0.05, periods=0)
 
 
-def test_excess_returns_inner_join_on_dates(r3):
+def test_excess_returns_inner_join_on_dates_when_allowed(r3):
     rf = pd.Series(
         [0.01, 0.02, 0.03], index=pd.DatetimeIndex(["2024-01-01", "2024-01-03", "2024-01-04"])
     )
-    ex = m.excess_returns(r3, rf)
+    ex = m.excess_returns(r3, rf, allow_partial_risk_free=True)
     assert list(ex.index) == list(DATES3[1:])
     np.testing.assert_allclose(ex.to_numpy(), [-0.52, 0.17], atol=1e-15)
     df = pd.DataFrame({"a": r3, "b": 2 * r3})
-    exdf = m.excess_returns(df, rf)
+    exdf = m.excess_returns(df, rf, allow_partial_risk_free=True)
     np.testing.assert_allclose(exdf["b"].to_numpy(), [-1.02, 0.37], atol=1e-15)
     np.testing.assert_allclose(m.excess_returns(r3, 0.1).to_numpy(), [0.0, -0.6, 0.1], atol=1e-15)
 
@@ -109,6 +109,32 @@ def test_excess_returns_bad_risk_free(r3):
         m.excess_returns(r3, pd.DataFrame({"rf": [0.0] * 3}, index=DATES3))
     with pytest.raises(ValueError, match="finite"):
         m.excess_returns(r3, float("nan"))
+
+
+def test_partial_risk_free_raises_unless_allowed(noisy):
+    """A risk_free Series missing return dates silently shortened the sample (issue 6)."""
+    rf = pd.Series(1e-4, index=noisy.index[:-30])  # the last 30 return dates have no rate
+    with pytest.raises(ValueError, match="only 1470 of the 1500") as err:
+        m.sharpe_ratio(noisy, rf)
+    text = str(err.value)
+    first, last = noisy.index[-30].date(), noisy.index[-1].date()
+    assert f"30 date(s) from {first} to {last}" in text and "allow_partial_risk_free" in text
+    for func in (m.excess_returns, m.sortino_ratio, m.performance_table):
+        with pytest.raises(ValueError, match="have no risk-free rate"):
+            func(noisy, rf)
+    short = m.sharpe_ratio(noisy, rf, allow_partial_risk_free=True)
+    assert short == pytest.approx(m.sharpe_ratio(noisy.iloc[:-30], 1e-4), rel=1e-12)
+    assert m.sortino_ratio(noisy, rf, allow_partial_risk_free=True) == pytest.approx(
+        m.sortino_ratio(noisy.iloc[:-30], 1e-4), rel=1e-12
+    )
+    # a longer risk-free series is fine, and leading NaN returns (pct_change) need no rate
+    wide = pd.Series(1e-4, index=pd.bdate_range("2014-01-01", "2030-01-01"))
+    assert math.isfinite(m.sharpe_ratio(noisy, wide))
+    prices = pd.Series(100 * np.cumprod(1 + noisy.to_numpy()), index=noisy.index)
+    rf_from_second = pd.Series(1e-4, index=noisy.index[1:])
+    assert math.isfinite(m.sharpe_ratio(prices.pct_change(), rf_from_second))
+    df = pd.DataFrame({"a": prices.pct_change(), "b": prices.pct_change()})
+    assert len(m.excess_returns(df, rf_from_second)) == len(noisy) - 1
 
 
 def test_nan_risk_free_on_used_date_raises(r3):
@@ -141,7 +167,8 @@ def test_max_drawdown_recovery_and_first_day_loss():
     # never below a previous peak
     up = pd.Series([0.01, 0.0, 0.02], index=DATES3)
     assert m.max_drawdown(up) == m.MaxDrawdown(0.0, None, None, None)
-    assert math.isnan(m.calmar_ratio(up))
+    with pytest.warns(m.UndefinedRatioWarning, match="calmar_ratio"):
+        assert math.isnan(m.calmar_ratio(up))
 
 
 def test_max_drawdown_dataframe():
@@ -191,12 +218,47 @@ def test_sortino_by_hand():
     assert m.sortino_ratio(r, target=0.01, annualize=False) == pytest.approx(-0.005 / dd_t)
 
 
-def test_zero_dispersion_gives_nan_without_warning(recwarn):
+def test_zero_dispersion_gives_nan_with_warning(recwarn):
     flat = pd.Series([0.001] * 10, index=pd.bdate_range("2024-01-01", periods=10))
-    assert math.isnan(m.sharpe_ratio(flat))
-    assert math.isnan(m.sortino_ratio(flat))  # nothing below the target
+    with pytest.warns(m.UndefinedRatioWarning, match="sharpe_ratio.*standard deviation"):
+        assert math.isnan(m.sharpe_ratio(flat))
+    with pytest.warns(m.UndefinedRatioWarning, match="sortino_ratio.*downside"):
+        assert math.isnan(m.sortino_ratio(flat))  # nothing below the target
+    with pytest.warns(m.UndefinedRatioWarning, match="calmar_ratio.*drawdown"):
+        assert math.isnan(m.calmar_ratio(flat))
     assert m.volatility(flat) == 0.0
-    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    # only our warning: no numpy "invalid value" or "divide by zero" RuntimeWarning
+    assert all(issubclass(w.category, m.UndefinedRatioWarning) for w in recwarn)
+
+
+def test_constant_up_to_rounding_counts_as_zero_dispersion():
+    """pct_change of 100 * 1.01**n is 0.01 up to a few ulps: Sharpe was ~1.46e15 (issue 6)."""
+    idx = pd.bdate_range("2020-01-01", periods=300)
+    r = pd.Series(100 * 1.01 ** np.arange(300), index=idx).pct_change()
+    assert 0 < np.std(r.dropna(), ddof=1) < 1e-15  # rounding noise, not a real spread
+    assert m.volatility(r) == 0.0
+    with pytest.warns(m.UndefinedRatioWarning, match="zero \\(up to rounding\\)"):
+        assert math.isnan(m.sharpe_ratio(r))
+    with pytest.warns(m.UndefinedRatioWarning):
+        assert math.isnan(m.sharpe_ratio(r, ddof=0, annualize=False))
+    # the same returns in a DataFrame: nan for that column only
+    df = pd.DataFrame({"flat": r, "noisy": r + np.sin(np.arange(300)) * 1e-3})
+    with pytest.warns(m.UndefinedRatioWarning, match="'flat'"):
+        out = m.sharpe_ratio(df)
+    assert math.isnan(out["flat"]) and math.isfinite(out["noisy"])
+    # excess returns equal to the risk-free rate up to rounding: a zero downside deviation
+    tiny = pd.Series(0.01 + np.array([1e-18, -1e-18] * 150), index=idx)
+    with pytest.warns(m.UndefinedRatioWarning):
+        assert math.isnan(m.sortino_ratio(tiny, target=0.01))
+    # a cash strategy earning the risk-free rate up to rounding: Sharpe undefined, not noise
+    rf = pd.Series(0.0002 + np.arange(300) * 1e-7, index=idx)
+    cash = rf + np.array([2e-20, -3e-20, 0.0] * 100)
+    assert cash.sub(rf).abs().max() > 0  # the difference is a few ulps, not exactly zero
+    with pytest.warns(m.UndefinedRatioWarning):
+        assert math.isnan(m.sharpe_ratio(cash, rf))
+    # a small but real spread is kept
+    real = pd.Series(0.01 + np.array([1e-9, -1e-9] * 150), index=idx)
+    assert m.sharpe_ratio(real) == pytest.approx(0.01 / 1e-9 * math.sqrt(252), rel=1e-2)
 
 
 def test_dataframe_gives_series_per_column(noisy):
@@ -297,7 +359,9 @@ def test_performance_table_columns_and_values(noisy):
 
 def test_performance_table_series_risk_free_uses_common_dates(noisy):
     rf = pd.Series(1e-4, index=noisy.index[10:])
-    table = m.performance_table(noisy, rf)
+    with pytest.raises(ValueError, match="allow_partial_risk_free"):
+        m.performance_table(noisy, rf)
+    table = m.performance_table(noisy, rf, allow_partial_risk_free=True)
     assert table.loc["noisy", "Periods"] == len(noisy) - 10
     assert table.loc["noisy", "CAGR"] == pytest.approx(m.cagr(noisy.iloc[10:]))
 

@@ -1,9 +1,9 @@
-"""Tests of common.options: Black-Scholes prices and implied volatility."""
+"""Tests of common.options: Black-Scholes prices, implied volatility, Heston Monte Carlo."""
 
 import numpy as np
 import pytest
 
-from common.options import black_scholes_price, implied_vol
+from common.options import black_scholes_price, heston_mc_terminal, implied_vol
 
 
 def test_textbook_value_and_put_call_parity():
@@ -34,3 +34,79 @@ def test_bad_inputs_are_rejected():
         black_scholes_price("straddle", 100.0, 100.0, 1.0, 0.0, 0.2)
     with pytest.raises(ValueError, match="must all be > 0"):
         black_scholes_price("call", 100.0, 100.0, 0.0, 0.0, 0.2)
+
+
+# Fang & Oosterlee (2008) Heston test case: S0 = K = 100, T = 1, r = q = 0. The ATM call is
+# 5.7851554344 (a 40-digit mpmath evaluation of Lewis' integral; they publish 5.785155450).
+FANG_OOSTERLEE = dict(kappa=1.5768, theta=0.0398, sigma=0.5751, rho=-0.5711, v0=0.0175)
+
+
+def _pair_mean_se(values):
+    """Mean and standard error over antithetic pairs (path i with path i + n/2)."""
+    half = len(values) // 2
+    pairs = 0.5 * (values[:half] + values[half:])
+    return pairs.mean(axis=0), pairs.std(axis=0, ddof=1) / np.sqrt(half)
+
+
+def test_heston_mc_matches_fang_oosterlee_call():
+    s_T = heston_mc_terminal(
+        100.0, 1.0, 0.0, **FANG_OOSTERLEE, n_paths=100_000, n_steps=100,
+        rng=np.random.default_rng(0),
+    )  # fmt: skip
+    mean, se = _pair_mean_se(np.maximum(s_T - 100.0, 0.0))
+    assert 0.01 < se < 0.05
+    assert abs(mean - 5.7851554344) < 3 * se
+
+
+def test_heston_mc_black_scholes_limit_and_martingale():
+    # sigma -> 0 with v0 = theta: constant variance, so Black-Scholes at sqrt(theta) = 20 %
+    r, q, K = 0.03, 0.01, np.array([80.0, 100.0, 120.0])
+    s_T = heston_mc_terminal(
+        100.0, 1.0, r, kappa=2.0, theta=0.04, sigma=1e-8, rho=-0.5, v0=0.04,
+        n_paths=40_000, n_steps=20, rng=np.random.default_rng(1), q=q,
+    )  # fmt: skip
+    mean, se = _pair_mean_se(np.exp(-r) * np.maximum(s_T[:, None] - K, 0.0))
+    bs = black_scholes_price("call", 100.0, K, 1.0, r, 0.20, q=q)
+    assert np.all(np.abs(mean - bs) < 3 * se)
+    forward_mean, forward_se = _pair_mean_se(np.exp(-(r - q)) * s_T)
+    assert abs(forward_mean - 100.0) < 3 * forward_se
+
+
+def test_heston_mc_antithetic_and_reproducible():
+    kwargs = dict(**FANG_OOSTERLEE, n_paths=10, n_steps=1, q=0.0)
+    s_T = heston_mc_terminal(100.0, 0.5, 0.02, rng=np.random.default_rng(3), **kwargs)
+    again = heston_mc_terminal(100.0, 0.5, 0.02, rng=np.random.default_rng(3), **kwargs)
+    np.testing.assert_array_equal(s_T, again)
+    # one step from v0: log-returns of the mirrored paths sum to twice the drift
+    drift = (0.02 - 0.5 * FANG_OOSTERLEE["v0"]) * 0.5
+    np.testing.assert_allclose(np.log(s_T[:5] / 100) + np.log(s_T[5:] / 100), 2 * drift)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"n_paths": 7}, "n_paths=7"),
+        ({"n_paths": 0}, "n_paths=0"),
+        ({"n_steps": 0}, "n_steps=0"),
+        ({"sigma": 0.0}, "sigma=0.0"),
+        ({"rho": 1.0}, "rho=1.0"),
+        ({"v0": -0.01}, "v0=-0.01"),
+    ],
+)
+def test_heston_mc_rejects_bad_inputs(change, message):
+    kwargs = dict(**FANG_OOSTERLEE, n_paths=10, n_steps=5, rng=np.random.default_rng(0))
+    kwargs.update(change)
+    with pytest.raises(ValueError, match=message):
+        heston_mc_terminal(100.0, 1.0, 0.0, **kwargs)
+
+
+HESTON_NOTEBOOK = "chapter02/03_heston_term_structure.ipynb"
+
+
+@pytest.mark.parametrize(("parameter", "value"), [("RHO", 1.5), ("MC_PATHS_QUICK", 1001)])
+def test_heston_notebook_names_a_bad_parameter(run_quick, parameter, value):
+    # the cell after the parameters cell stops the run with a message naming the parameter
+    import papermill
+
+    with pytest.raises(papermill.PapermillExecutionError, match=f"{parameter} must be"):
+        run_quick(HESTON_NOTEBOOK, **{parameter: value})

@@ -7,18 +7,23 @@ Kernel start-up dominates the run time, so only two notebooks are executed: one 
 from __future__ import annotations
 
 import math
+import shutil
+import subprocess
 
 import nbformat
 import pandas as pd
 import pytest
 
 from common.__main__ import main
+from common.config import REPO_ROOT
 from common.run import (
     SUMMARY_COLUMNS,
+    NotebookReadError,
     TargetError,
     _kernel_env,
     find_notebooks,
     format_summary,
+    run_notebook,
     run_notebooks,
 )
 
@@ -143,6 +148,53 @@ def test_cli_failing_notebook_exits_nonzero(bad_nb, tmp_path, capsys):
     assert bad_nb.read_text() == before
 
 
+def test_cli_malformed_notebook_is_a_row_and_out_reaches_the_kernel(tmp_path, capsys, monkeypatch):
+    """Issue 6: a malformed .ipynb stopped the whole run with no summary and no file name, and
+    --out DIR did not reach the notebooks (1.03 wrote into <repo>/build)."""
+    folder = tmp_path / "chapter98"
+    folder.mkdir()
+    broken = folder / "01_broken.ipynb"
+    broken.write_text('{"cells": [', encoding="utf-8")  # truncated JSON
+    writer = _write_notebook(
+        folder / "02_writer.ipynb",
+        [
+            "import os\n"
+            "from common.config import build_dir\n"
+            "target = build_dir('chapter98') / 'written.txt'\n"
+            "target.write_text(os.environ['GATAM_BUILD_DIR'])\n"
+            "print('wrote', target)"
+        ],
+    )
+    monkeypatch.chdir(tmp_path)  # a relative --out must reach the kernel as an absolute path
+    monkeypatch.delenv("GATAM_BUILD_DIR", raising=False)
+    args = ["run", str(broken), str(writer), "--quick", "--out", "out", "--timeout", "120"]
+    code = main([*args, "--no-progress"])
+    out = (tmp_path / "out").resolve()
+    assert code == 1  # the unreadable file still counts as a failure
+    captured = capsys.readouterr()
+    assert "01_broken.ipynb" in captured.out and "error" in captured.out
+
+    saved = pd.read_csv(out / "summary.csv", keep_default_na=False)
+    assert saved["notebook"].tolist() == ["chapter98/01_broken.ipynb", "chapter98/02_writer.ipynb"]
+    assert saved["status"].tolist() == ["error", "ok"], saved["error"].tolist()
+    assert str(broken) in saved.loc[0, "error"] and "JSON" in saved.loc[0, "error"]
+    assert saved.loc[0, "executed"] == "" and saved.loc[0, "html"] == ""
+    # the kernel saw GATAM_BUILD_DIR == the --out folder, and build_dir() wrote below it
+    written = out / "chapter98" / "written.txt"
+    assert written.is_file(), "the notebook did not write into the --out folder"
+    assert written.read_text() == str(out)
+    assert not (folder / "out").exists()  # not relative to the kernel's working directory
+
+
+def test_unreadable_notebook_raises_a_named_error(tmp_path):
+    bad = tmp_path / "chapter98" / "03_not_v4.ipynb"
+    bad.parent.mkdir()
+    bad.write_text('{"cells": [], "nbformat": 4, "nbformat_minor": 5}', encoding="utf-8")
+    with pytest.raises(NotebookReadError, match="03_not_v4.ipynb.*metadata"):
+        run_notebook(bad, out_dir=tmp_path / "b")
+    assert not (tmp_path / "b").exists()
+
+
 def test_cli_unknown_target_exits_2(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["run", "chapter77_does_not_exist", "--out", str(tmp_path / "b")]) == 2
@@ -221,6 +273,24 @@ def test_kernel_env_sets_quick_explicitly(monkeypatch):
     assert _kernel_env(quick=True)["GATAM_QUICK"] == "1"
 
 
+def test_kernel_env_build_dir_and_threads(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for var in ("GATAM_BUILD_DIR", "GATAM_THREADS", "PYTEST_XDIST_WORKER", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    assert _kernel_env(False, "rel/out")["GATAM_BUILD_DIR"] == str(tmp_path / "rel" / "out")
+    monkeypatch.setenv("GATAM_BUILD_DIR", str(tmp_path / "from_env"))
+    assert _kernel_env(False)["GATAM_BUILD_DIR"] == str(tmp_path / "from_env")
+    # thread policy: one thread in quick mode, no limit in default mode, GATAM_THREADS wins
+    assert _kernel_env(True)["OMP_NUM_THREADS"] == "1"
+    assert _kernel_env(True)["MKL_NUM_THREADS"] == "1"
+    assert "OMP_NUM_THREADS" not in _kernel_env(False)
+    monkeypatch.setenv("GATAM_THREADS", "3")
+    assert _kernel_env(False)["OMP_NUM_THREADS"] == "3"
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # the caller's own setting is kept
+    assert _kernel_env(True)["OMP_NUM_THREADS"] == "2"
+
+
 def test_format_summary():
     table = pd.DataFrame(
         [
@@ -238,3 +308,19 @@ def test_format_summary():
     )
     with pytest.raises(ValueError, match="missing column"):
         format_summary(table.drop(columns="peak_mib"))
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
+@pytest.mark.parametrize("user_id, root", [("0", True), ("1000", False)])
+def test_make_lab_allows_root_only_for_root(user_id, root):
+    """Issue 6: `make lab` as root exited with "Running as root is not recommended"."""
+    done = subprocess.run(
+        ["make", "-n", "lab", f"USER_ID={user_id}"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lab = [line for line in done.stdout.splitlines() if "jupyter lab" in line]
+    assert len(lab) == 1, done.stdout
+    assert ("--allow-root" in lab[0]) is root

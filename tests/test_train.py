@@ -499,3 +499,25 @@ def test_cuda_amp_fit(monkeypatch, amp_dtype):
     np.testing.assert_allclose(
         model32.weight.detach().cpu().numpy()[0], [1.5, -2.0, 0.5], atol=0.02
     )
+
+
+def test_import_applies_thread_policy():
+    """Issue 6: two torch threads per process under pytest -n 2 on 2 cores slowed small models
+    5-10x; importing common.train must apply the thread policy (1 thread under xdist)."""
+    import os
+    import subprocess
+    import sys
+
+    from common.config import REPO_ROOT
+
+    code = (
+        "import os, torch, common.train\n"
+        "print(torch.get_num_threads(), os.environ['OMP_NUM_THREADS'])"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("GATAM_THREADS", "OMP_NUM_THREADS")}
+    env.update(PYTEST_XDIST_WORKER="gw0", GATAM_QUICK="0")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "1"]
