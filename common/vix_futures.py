@@ -17,7 +17,14 @@ Data
     contract). :func:`load_cboe_vx_settlements` reads CBOE's historical VX CSV files into it,
     :func:`write_cboe_vx_file` writes it back in that format, :func:`simulate_vx_curves` makes a
     SIMULATED curve around a real VIX path (the offline default), :func:`check_curves` validates
-    any such frame and :func:`front_contract_panel` turns it into the daily front-contract panel.
+    any such frame and :func:`front_contract_panel` turns it into the daily front-contract panel;
+    :func:`plot_term_structure` draws both.
+
+Backtest bookkeeping
+    The notebook's backtest returns one row per trade and a daily book of ``vx_pnl``, ``es_pnl``,
+    ``costs`` and ``pnl`` ($ per VX contract). :func:`summarize_backtest` and
+    :func:`pnl_breakdown` turn them into table rows; :func:`simulate_scenarios` reruns a
+    caller's pipeline on several simulated curves per set of simulation assumptions.
 
 Contract facts (CBOE VX contract specifications): $1,000 per VIX point, minimum tick 0.05 points
 ($50); final settlement on the Wednesday 30 calendar days before the third Friday of the following
@@ -35,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from common import metrics
 from common.data import DataIntegrityError, DataNotFoundError
 
 __all__ = [
@@ -51,7 +59,11 @@ __all__ = [
     "front_contract_panel",
     "load_cboe_vx_settlements",
     "parse_contract_label",
+    "plot_term_structure",
+    "pnl_breakdown",
+    "simulate_scenarios",
     "simulate_vx_curves",
+    "summarize_backtest",
     "vx_settlement_date",
     "write_cboe_vx_file",
 ]
@@ -581,3 +593,144 @@ def front_contract_panel(curves: pd.DataFrame, vix: pd.Series, es: pd.Series, *,
         index=dates.rename("date"),
     )
     return panel, settles
+
+
+def plot_term_structure(curves: pd.DataFrame, panel: pd.DataFrame, *, label: str):
+    """Two panels: the VX curve on three dates, and the front and next contract against the VIX.
+
+    Left: the curve on the days of the lowest, the median and the highest VIX of ``panel``,
+    plotted against business days to settlement with the VIX itself at 0. Right: the front
+    contract's settle, the next contract's and the VIX over time.
+
+    Args:
+        curves: tidy VX frame (:data:`CURVE_COLUMNS`, settle in VIX points).
+        panel: :func:`front_contract_panel`'s panel (columns ``vix``, ``front``, ``second``).
+        label: data description put in front of both titles (e.g. ``"SIMULATION"``).
+
+    Returns:
+        the matplotlib Figure (not shown: call ``plt.show()``).
+    """
+    import matplotlib.pyplot as plt
+
+    from common.plotting import format_date_axis
+
+    fig, (ax_c, ax_t) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [1, 2]})
+    median_day = (panel["vix"] - panel["vix"].median()).abs().idxmin()
+    days = {"lowest VIX": panel["vix"].idxmin(), "median VIX": median_day}
+    for name, day in {**days, "highest VIX": panel["vix"].idxmax()}.items():
+        rows = curves[curves["trade_date"] == day]
+        x = np.concatenate([[0], business_days_to_settlement(rows["trade_date"], rows["expiry"])])
+        y = np.concatenate([[panel.at[day, "vix"]], rows["settle"].to_numpy()])
+        ax_c.plot(x, y, marker="o", markersize=3, label=f"{day:%Y-%m-%d} ({name})")
+    ax_c.set_xlabel("Business days to settlement (0 = VIX)")
+    ax_c.set_ylabel("Price (VIX points)")
+    ax_c.set_title(f"{label}: VX curves on three dates")
+    ax_c.legend(fontsize=8)
+    for column, name in [("vix", "VIX (real)"), ("front", "front VX"), ("second", "next VX")]:
+        ax_t.plot(panel.index, panel[column], linewidth=0.8, label=name)
+    ax_t.set_xlabel("Date")
+    ax_t.set_ylabel("Price (VIX points)")
+    ax_t.set_title(f"{label}: front and next VX contract vs the VIX")
+    ax_t.legend()
+    format_date_axis(ax_t, panel.index)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- backtest bookkeeping
+
+
+def summarize_backtest(trades: pd.DataFrame, daily: pd.DataFrame, *, periods: int = 252) -> dict:
+    """One table row for a backtest in dollars per contract.
+
+    Args:
+        trades: one row per trade with ``side`` (-1 short, +1 long) and ``pnl`` ($ after costs).
+        daily: the daily book, columns ``pnl`` ($ after costs) and ``costs`` ($, >= 0).
+        periods: trading days per year for the Sharpe ratio.
+
+    Returns:
+        dict: ``trades``, ``short / long`` (counts as text), ``hit rate`` (share of trades with
+        pnl > 0), ``mean $ per trade``, ``total $``, ``total $ before costs``, ``Sharpe (ann.)``
+        (of the daily $ P&L: mean / std with ddof 1, x sqrt(periods), no risk-free rate: the
+        position needs only margin) and ``max drawdown $`` (the deepest fall of the cumulative
+        P&L below its running peak, the peak counted from 0, i.e. from the start capital).
+    """
+    cumulative = daily["pnl"].cumsum()
+    return {
+        "trades": len(trades),
+        "short / long": f"{(trades['side'] < 0).sum()} / {(trades['side'] > 0).sum()}",
+        "hit rate": (trades["pnl"] > 0).mean(),
+        "mean $ per trade": trades["pnl"].mean(),
+        "total $": daily["pnl"].sum(),
+        "total $ before costs": daily["pnl"].sum() + daily["costs"].sum(),
+        "Sharpe (ann.)": metrics.sharpe_ratio(daily["pnl"], periods=periods),
+        "max drawdown $": (cumulative - cumulative.cummax().clip(lower=0)).min(),
+    }
+
+
+def pnl_breakdown(daily: pd.DataFrame, *, periods: int = 252) -> dict:
+    """Where a daily book's dollars came from: the VX leg, the ES leg and the costs.
+
+    Args:
+        daily: columns ``vx_pnl``, ``es_pnl``, ``costs`` (>= 0) and ``pnl`` ($ per contract).
+        periods: trading days per year for the Sharpe ratio.
+
+    Returns:
+        dict: ``VX leg $``, ``ES leg $``, ``costs $`` (negative: paid), ``total $`` and
+        ``Sharpe (ann.)`` of the daily ``pnl`` (ddof 1, x sqrt(periods)).
+    """
+    return {
+        "VX leg $": daily["vx_pnl"].sum(),
+        "ES leg $": daily["es_pnl"].sum(),
+        "costs $": -daily["costs"].sum(),
+        "total $": daily["pnl"].sum(),
+        "Sharpe (ann.)": metrics.sharpe_ratio(daily["pnl"], periods=periods),
+    }
+
+
+def simulate_scenarios(
+    vix: pd.Series, scenarios: dict, run, *, n_paths: int, seed: int, profit: str = "total $"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rerun a pipeline on ``n_paths`` SIMULATED curves under each set of assumptions.
+
+    Path ``s`` of every scenario draws from ``numpy.random.default_rng([seed, s])``, so the
+    scenarios share their random numbers and differ only by their parameters.
+
+    Args:
+        vix: the VIX path the curves are built around (see :func:`simulate_vx_curves`).
+        scenarios: name -> keyword arguments of :func:`simulate_vx_curves` (without ``rng``).
+        run: ``run(curves) -> dict`` of numbers for one simulated curve.
+        n_paths: simulated curves per scenario (integer >= 1).
+        seed: integer >= 0.
+        profit: the key of ``run``'s result whose sign counts a path as profitable.
+
+    Returns:
+        ``(runs, summary)``: one row per (scenario, path) with a ``scenario`` column and
+        ``run``'s keys; and per scenario (in the given order) the median of each key, prefixed
+        ``"median "``, ``paths`` and ``share with profit`` (share of paths with ``profit`` > 0).
+
+    Raises:
+        ValueError: no scenario, ``n_paths`` < 1, or ``profit`` not among ``run``'s keys.
+    """
+    if not scenarios:
+        raise ValueError("simulate_scenarios: scenarios is empty")
+    if not (isinstance(n_paths, (int, np.integer)) and n_paths >= 1):
+        raise ValueError(f"n_paths must be an integer >= 1, got {n_paths!r}")
+    rows = [
+        {
+            "scenario": name,
+            **run(simulate_vx_curves(vix, rng=np.random.default_rng([seed, s]), **kw)),
+        }
+        for name, kw in scenarios.items()
+        for s in range(n_paths)
+    ]
+    runs = pd.DataFrame(rows)
+    if profit not in runs.columns:
+        raise ValueError(
+            f"profit must name one of run's results {list(runs.columns[1:])}, got {profit!r}"
+        )
+    by = runs.groupby("scenario", sort=False)
+    summary = by.median().add_prefix("median ")
+    summary["paths"] = by.size()
+    summary["share with profit"] = by[profit].apply(lambda x: (x > 0).mean())
+    return runs, summary

@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from common.options import black_scholes_price, heston_mc_terminal, implied_vol
+from common.options import (
+    black_scholes_price,
+    heston_mc_terminal,
+    implied_vol,
+    otm_implied_vols,
+    plot_smile_and_surface,
+)
 
 
 def test_textbook_value_and_put_call_parity():
@@ -110,3 +116,55 @@ def test_heston_notebook_names_a_bad_parameter(run_quick, parameter, value):
 
     with pytest.raises(papermill.PapermillExecutionError, match=f"{parameter} must be"):
         run_quick(HESTON_NOTEBOOK, **{parameter: value})
+
+
+def test_otm_implied_vols_reads_the_otm_side():
+    S0, T, r, q = 100.0, 0.5, 0.03, 0.01
+    K = np.array([80.0, 95.0, 100.0, 102.0, 120.0])  # the forward is 101.01
+    vols = np.array([0.30, 0.22, 0.20, 0.19, 0.17])  # a skew: one volatility per strike
+    calls = black_scholes_price("call", S0, K, T, r, vols, q)
+    puts = black_scholes_price("put", S0, K, T, r, vols, q)
+    otm, itm, failures = otm_implied_vols(calls, puts, S0, K, T, r, q)
+    np.testing.assert_allclose(otm, vols, atol=1e-9)
+    np.testing.assert_allclose(itm, vols, atol=1e-9)  # parity holds: both sides agree
+    assert failures == []
+    # spoil the calls: only the strikes whose OTM option is a call (K >= forward) see it
+    otm, itm, _ = otm_implied_vols(calls * 1.01, puts, S0, K, T, r, q)
+    below = K < S0 * np.exp((r - q) * T)
+    assert below.tolist() == [True, True, True, False, False]
+    np.testing.assert_allclose(otm[below], vols[below], atol=1e-9)
+    assert np.all(otm[~below] > vols[~below]) and np.all(itm[below] > vols[below])
+
+
+def test_otm_implied_vols_reports_failures():
+    K = np.array([80.0, 120.0])
+    calls = black_scholes_price("call", 100.0, K, 1.0, 0.0, 0.2)
+    puts = np.array([0.0, 19.0])  # worthless, below intrinsic (20): no implied volatility
+    otm, itm, failures = otm_implied_vols(calls, puts, 100.0, K, 1.0, 0.0)
+    assert np.isnan(otm[0]) and np.isfinite(itm[0]) and np.isfinite(otm[1]) and np.isnan(itm[1])
+    assert len(failures) == 2 and failures[0].startswith("K=80: put price")
+    with pytest.raises(ValueError, match="one price per strike"):
+        otm_implied_vols(calls[:1], puts, 100.0, K, 1.0, 0.0)
+
+
+def test_plot_smile_and_surface():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    moneyness, months = [0.9, 1.0, 1.1], [1, 12]
+    iv = np.array([[0.25, 0.20, 0.18], [0.22, 0.20, 0.19]])
+    fig = plot_smile_and_surface(moneyness, months, iv, reference_vol=("flat", 0.2))
+    ax_s, ax_h = fig.axes[:2]
+    assert [line.get_label() for line in ax_s.lines] == ["1 month", "12 months", "flat"]
+    np.testing.assert_allclose(ax_s.lines[0].get_ydata(), [25.0, 20.0, 18.0])  # percent
+    assert ax_s.lines[2].get_ydata()[0] == pytest.approx(20.0)
+    texts = [t.get_text() for t in ax_h.texts]
+    assert texts == ["25.0", "20.0", "18.0", "22.0", "20.0", "19.0"]  # row by row, in percent
+    colours = {t.get_text(): t.get_color() for t in ax_h.texts}
+    assert colours["25.0"] == "black" and colours["18.0"] == "white"  # light top, dark bottom
+    assert [t.get_text() for t in ax_h.get_yticklabels()] == ["1", "12"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="expected"):
+        plot_smile_and_surface(moneyness, months, iv.T)

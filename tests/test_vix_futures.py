@@ -229,6 +229,107 @@ def test_front_contract_panel(curves):
         vxf.front_contract_panel(frame, vix, es, min_tts=0)
 
 
+def test_plot_term_structure(curves):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frame, vix = curves
+    panel, _ = vxf.front_contract_panel(frame, vix, load_dataset("sp500_ohlc")["Close"], min_tts=10)
+    fig = vxf.plot_term_structure(frame, panel, label="SIMULATION")
+    ax_c, ax_t = fig.axes
+    assert all(ax.get_title().startswith("SIMULATION: ") for ax in fig.axes)
+    days = [panel["vix"].idxmin(), panel["vix"].idxmax()]
+    lows, highs = ax_c.lines[0], ax_c.lines[2]  # lowest, median, highest VIX
+    for line, day in zip([lows, highs], days, strict=True):
+        assert line.get_xdata()[0] == 0 and line.get_ydata()[0] == panel.at[day, "vix"]
+        assert len(line.get_xdata()) == SIM["n_contracts"] + 1  # the VIX, then each contract
+        assert f"{day:%Y-%m-%d}" in line.get_label()
+    assert [line.get_label() for line in ax_t.lines] == ["VIX (real)", "front VX", "next VX"]
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------ backtest bookkeeping
+
+
+def _book():
+    """Two trades over five days, $: a short that wins 300 and a long that loses 150."""
+    trades = pd.DataFrame({"side": [-1, 1], "pnl": [300.0, -150.0]})
+    daily = pd.DataFrame(
+        {
+            "vx_pnl": [0.0, 400.0, -100.0, -200.0, 100.0],
+            "es_pnl": [0.0, -50.0, 20.0, 0.0, 30.0],
+            "costs": [10.0, 0.0, 20.0, 10.0, 10.0],
+        },
+        index=pd.bdate_range("2018-01-02", periods=5),
+    )
+    daily["pnl"] = daily["vx_pnl"] + daily["es_pnl"] - daily["costs"]  # -10 350 -100 -210 120
+    return trades, daily
+
+
+def test_summarize_backtest():
+    trades, daily = _book()
+    row = vxf.summarize_backtest(trades, daily)
+    assert row["trades"] == 2 and row["short / long"] == "1 / 1" and row["hit rate"] == 0.5
+    assert row["mean $ per trade"] == 75.0
+    assert row["total $"] == 150.0 and row["total $ before costs"] == 200.0
+    # cumulative -10, 340, 240, 30, 150: the peak counts from 0, so day 1 is a 10 $ drawdown and
+    # the deepest is 340 -> 30
+    assert row["max drawdown $"] == -310.0
+    pnl = daily["pnl"].to_numpy()
+    assert row["Sharpe (ann.)"] == pytest.approx(pnl.mean() / pnl.std(ddof=1) * np.sqrt(252))
+    assert vxf.summarize_backtest(trades, daily, periods=12)["Sharpe (ann.)"] == pytest.approx(
+        pnl.mean() / pnl.std(ddof=1) * np.sqrt(12)
+    )
+
+
+def test_pnl_breakdown():
+    _, daily = _book()
+    parts = vxf.pnl_breakdown(daily)
+    assert parts["VX leg $"] == 200.0 and parts["ES leg $"] == 0.0 and parts["costs $"] == -50.0
+    assert parts["VX leg $"] + parts["ES leg $"] + parts["costs $"] == parts["total $"] == 150.0
+    pnl = daily["pnl"].to_numpy()
+    assert parts["Sharpe (ann.)"] == pytest.approx(pnl.mean() / pnl.std(ddof=1) * np.sqrt(252))
+
+
+def test_simulate_scenarios():
+    vix = load_dataset("vix")["vix"].loc["2017-10-02":"2017-12-29"]
+    seen = []
+
+    def run(frame):
+        seen.append(frame)
+        return {"mean settle": frame["settle"].mean(), "total $": frame["settle"].iat[0] - 13.0}
+
+    scenarios = {"base": SIM, "again": dict(SIM), "more premium": {**SIM, "premium": 3.0}}
+    runs, summary = vxf.simulate_scenarios(vix, scenarios, run, n_paths=3, seed=7)
+    assert list(runs.columns) == ["scenario", "mean settle", "total $"] and len(runs) == 9
+    assert list(summary.index) == list(scenarios)  # the given order, not sorted
+    assert list(summary.columns) == [
+        "median mean settle",
+        "median total $",
+        "paths",
+        "share with profit",
+    ]
+    assert (summary["paths"] == 3).all()
+    # path s of every scenario uses the same random numbers: equal parameters, equal curves
+    pd.testing.assert_frame_equal(seen[0], seen[3])
+    assert not seen[0].equals(seen[1])  # different paths differ
+    assert (
+        summary.loc["more premium", "median mean settle"]
+        > summary.loc["base", "median mean settle"]
+    )
+    base = runs.loc[runs["scenario"] == "base"]
+    assert summary.loc["base", "median total $"] == base["total $"].median()
+    assert summary.loc["base", "share with profit"] == (base["total $"] > 0).mean()
+    with pytest.raises(ValueError, match="profit must name"):
+        vxf.simulate_scenarios(vix, {"base": SIM}, run, n_paths=1, seed=0, profit="pnl")
+    with pytest.raises(ValueError, match="n_paths"):
+        vxf.simulate_scenarios(vix, {"base": SIM}, run, n_paths=0, seed=0)
+    with pytest.raises(ValueError, match="scenarios is empty"):
+        vxf.simulate_scenarios(vix, {}, run, n_paths=1, seed=0)
+
+
 # ------------------------------------------------------------------ the notebook on a reader's data
 
 NOTEBOOK = "chapter02/02_vix_futures_carry.ipynb"
