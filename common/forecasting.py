@@ -86,6 +86,7 @@ __all__ = [
     "load_exchange_rates",
     "training_windows",
     "training_target_dates",
+    "window_scale",
     "test_windows",
     "seasonal_errors",
     "sample_quantiles",
@@ -305,6 +306,27 @@ def training_target_dates(
         raise ValueError(f"only {n_train} returns before {end}: no training window")
     dates = returns.index[context:n_train]
     return pd.DatetimeIndex(np.tile(dates.values, returns.shape[1]), name="target date")
+
+
+def window_scale(x, min_scale: float = 1e-10):
+    """The official companion's per-window robust scaling: median and interquartile range.
+
+    Args:
+        x: a torch tensor of contexts, shape (batch, context), log returns.
+        min_scale: floor of the interquartile range (windows of constant returns, e.g. a peg).
+
+    Returns:
+        ``(loc, scale)``, each (batch, 1): ``loc`` is ``torch.median`` (the LOWER of the two
+        middle values for an even context, as torch and the official models use) and ``scale``
+        ``q0.75 - q0.25`` (linear interpolation), floored at ``min_scale``. A model scales its
+        input as ``(x - loc) / scale`` and its output back as ``out * scale + loc``.
+    """
+    import torch
+
+    loc = x.median(dim=1, keepdim=True).values
+    levels = torch.tensor([0.25, 0.75], dtype=x.dtype, device=x.device)
+    q1, q3 = torch.quantile(x, levels, dim=1, keepdim=True)
+    return loc, (q3 - q1).clamp_min(min_scale)
 
 
 def seasonal_errors(history: np.ndarray, seasonality: int = SEASONALITY) -> np.ndarray:

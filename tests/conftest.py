@@ -130,3 +130,18 @@ def notebook_text(nb) -> str:
 def outputs_text():
     """The :func:`notebook_text` helper as a fixture (all text outputs of a notebook, joined)."""
     return notebook_text
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op torch thread for a test module of tiny models (faster on a busy 2-core CPU).
+
+    Use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``; the previous thread
+    count is restored after the module.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -461,3 +461,13 @@ def test_garch_fit_does_not_depend_on_blas_threads():
         out.append(run.stdout)
     assert out[0] == out[1]
     assert "ConvergenceWarning" not in run.stderr
+
+
+def test_window_scale_is_lower_median_and_floored_iqr():
+    import torch
+
+    x = torch.tensor([[1.0, 2.0, 3.0, 10.0], [0.0, 0.0, 0.0, 0.0]], dtype=torch.float64)
+    loc, scale = fc.window_scale(x)
+    assert loc[:, 0].tolist() == [2.0, 0.0]  # torch.median: the lower middle value
+    q = np.quantile([1.0, 2.0, 3.0, 10.0], [0.25, 0.75])
+    assert scale[0, 0].item() == pytest.approx(q[1] - q[0]) and scale[1, 0].item() == 1e-10

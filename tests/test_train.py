@@ -17,13 +17,7 @@ from common.train import HISTORY_COLUMNS, evaluate, fit, supervised, to_device
 MSE = supervised(torch.nn.MSELoss())
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The models here are tiny: one intra-op thread is faster and steadier on a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _regression(n=512, noise=0.01, seed=0):
