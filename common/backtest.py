@@ -434,7 +434,7 @@ def _check_frame(obj: Any, what: str, *, dates: bool = True) -> pd.DataFrame:
     if dates and not isinstance(obj.index, pd.DatetimeIndex):
         raise TypeError(
             f"{what} must have a DatetimeIndex, got {type(obj.index).__name__}; convert it "
-            "with pd.to_datetime (see common.prices.parse_dates)"
+            "with pd.to_datetime (see common.dates.parse_dates)"
         )
     if not obj.columns.is_unique:
         dupes = obj.columns[obj.columns.duplicated()].unique()[:3].tolist()

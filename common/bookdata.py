@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from common.data import DataIntegrityError, UnknownDatasetError, fetch
-from common.prices import parse_dates
+from common.dates import parse_dates
 
 __all__ = [
     "CLOSE_FILES",
@@ -82,7 +82,7 @@ _NA_BLOOMBERG = "#N/A N/A"
 
 # --------------------------------------------------------------------------- helpers
 def _parse_dates(values: Iterable, *, source: str) -> pd.DatetimeIndex:
-    """Trading dates of a date column: :func:`common.prices.parse_dates`, normalized to midnight.
+    """Trading dates of a date column: :func:`common.dates.parse_dates`, normalized to midnight.
 
     yfinance exports write ``2023-08-25 00:00:00-04:00`` in summer and ``...-05:00`` in winter;
     ``parse_dates`` keeps each stamp's local date (converting to UTC could move it).

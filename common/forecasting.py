@@ -59,10 +59,14 @@ only data dated before it).
 from __future__ import annotations
 
 import inspect
+import json
 import math
+import re
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -94,6 +98,9 @@ __all__ = [
     "investment_scores",
     "evaluate",
     "metric_table",
+    "RESULT_KINDS",
+    "results_dir",
+    "load_evaluations",
     "BASELINES",
     "zero_forecaster",
     "historical_quantile_forecaster",
@@ -602,9 +609,147 @@ class Evaluation:
         values = {**self.metrics.to_dict(), "seconds": self.seconds, "source": "ours"}
         return pd.DataFrame([values], index=pd.Index([self.name], name="model"))
 
+    def save(
+        self,
+        kind: str,
+        *,
+        train_seconds: float | None = None,
+        n_parameters: int | None = None,
+        folder: str | Path | None = None,
+    ) -> Path:
+        """Write this evaluation to ``<folder>/<slug>.json`` and ``<slug>.forecasts.csv.gz``.
+
+        ``chapter05/14_model_comparison`` reads every chapter-5 model back with
+        :func:`load_evaluations`, so it compares them without retraining.
+
+        Args:
+            kind: one of :data:`RESULT_KINDS`: ``"baseline"``, ``"trained here"`` (a model
+                trained from scratch in this repository) or ``"pretrained zero-shot"`` (a
+                checkpoint downloaded from a hub; never a model trained here).
+            train_seconds: training wall time (``None`` when nothing was trained);
+                ``self.seconds`` is the inference and scoring time.
+            n_parameters: trainable parameters, if a network.
+            folder: default :func:`results_dir` (``build/chapter05/results``, or below
+                ``$GATAM_BUILD_DIR``).
+
+        Returns:
+            The path of the JSON file. The file also records whether the run was quick mode
+            (``GATAM_QUICK``) and how many forecast dates were evaluated.
+
+        Raises:
+            ValueError: unknown ``kind``.
+        """
+        from common.config import is_quick
+
+        if kind not in RESULT_KINDS:
+            raise ValueError(f"kind must be one of {RESULT_KINDS}, got {kind!r}")
+        folder = Path(folder) if folder is not None else results_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        slug = _slug(self.name)
+        record = {
+            "name": self.name,
+            "kind": kind,
+            "metrics": {k: float(v) for k, v in self.all_metrics.items()},
+            "investment": self.investment.to_dict(orient="index"),
+            "seconds": float(self.seconds),
+            "train_seconds": None if train_seconds is None else float(train_seconds),
+            "n_parameters": None if n_parameters is None else int(n_parameters),
+            "n_samples": int(self.n_samples),
+            "n_dates": int(self.n_dates),
+            "quick": bool(is_quick()),
+        }
+        path = folder / f"{slug}.json"
+        path.write_text(json.dumps(record, indent=1))
+        self.forecasts.to_csv(folder / f"{slug}.forecasts.csv.gz")
+        self.extra.update(
+            {k: record[k] for k in ("kind", "train_seconds", "n_parameters", "quick")}
+        )
+        return path
+
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v:.6g}" for k, v in self.metrics.items())
         return f"Evaluation({self.name!r}: {shown}; {self.n_dates} dates, {self.seconds:.2f} s)"
+
+
+#: Allowed ``kind`` values of :meth:`Evaluation.save`.
+RESULT_KINDS = ("baseline", "trained here", "pretrained zero-shot")
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if not slug:
+        raise ValueError(f"cannot make a file name from the model name {name!r}")
+    return slug
+
+
+def results_dir() -> Path:
+    """Folder of saved chapter-5 evaluations: ``build_dir("chapter05", "results")``.
+
+    Quick mode (``GATAM_QUICK=1``) uses ``build_dir("chapter05", "results-quick")`` instead, so
+    a quick run never overwrites the default-mode results that ``14_model_comparison`` reads.
+    """
+    from common.config import build_dir, is_quick
+
+    return build_dir("chapter05", "results-quick" if is_quick() else "results")
+
+
+def load_evaluations(
+    folder: str | Path | None = None, *, errors: str = "raise"
+) -> dict[str, Evaluation]:
+    """Read every evaluation saved by :meth:`Evaluation.save` in ``folder``.
+
+    Args:
+        folder: default :func:`results_dir`.
+        errors: ``"raise"`` (default): an unreadable file raises; ``"skip"``: it is left out
+            and a ``UserWarning`` names it (a file being written while another notebook reads
+            the folder must not stop that notebook).
+
+    Returns:
+        ``{name: Evaluation}`` sorted by name (empty when the folder has none). Each
+        evaluation's ``extra`` holds ``kind``, ``train_seconds``, ``n_parameters`` and
+        ``quick`` (True for a quick-mode run: not comparable with the official numbers).
+
+    Raises:
+        ValueError: a JSON file is malformed or its forecasts file is missing (the message
+            names the file; delete it and rerun the notebook that wrote it).
+    """
+    if errors not in ("raise", "skip"):
+        raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
+    folder = Path(folder) if folder is not None else results_dir()
+    out = {}
+    for path in sorted(folder.glob("*.json")):
+        try:
+            rec = json.loads(path.read_text())
+            forecasts = (
+                pd.read_csv(path.with_name(path.stem + ".forecasts.csv.gz"), parse_dates=["date"])
+                .set_index(["date", "series"])
+                .astype("float64")
+            )
+            metrics = pd.Series(rec["metrics"], dtype="float64")
+            ev = Evaluation(
+                name=rec["name"],
+                metrics=metrics[list(METRICS)],
+                all_metrics=metrics,
+                investment=pd.DataFrame.from_dict(rec["investment"], orient="index").rename_axis(
+                    "series"
+                ),
+                forecasts=forecasts,
+                seconds=float(rec["seconds"]),
+                n_samples=int(rec["n_samples"]),
+                n_dates=int(rec["n_dates"]),
+                extra={k: rec[k] for k in ("kind", "train_seconds", "n_parameters", "quick")},
+            )
+        except (OSError, KeyError, ValueError, TypeError) as err:
+            message = (
+                f"cannot read the saved evaluation {path} ({type(err).__name__}: {err}); delete "
+                "it and rerun the notebook that wrote it"
+            )
+            if errors == "skip":
+                warnings.warn(message, UserWarning, stacklevel=2)
+                continue
+            raise ValueError(message) from err
+        out[ev.name] = ev
+    return out
 
 
 def _accepts_dates(forecaster) -> bool:

@@ -471,3 +471,49 @@ def test_window_scale_is_lower_median_and_floored_iqr():
     assert loc[:, 0].tolist() == [2.0, 0.0]  # torch.median: the lower middle value
     q = np.quantile([1.0, 2.0, 3.0, 10.0], [0.25, 0.75])
     assert scale[0, 0].item() == pytest.approx(q[1] - q[0]) and scale[1, 0].item() == 1e-10
+
+
+def test_save_and_load_evaluations_round_trip(windows, tmp_path, monkeypatch):
+    monkeypatch.setenv("GATAM_QUICK", "0")
+    rng = np.random.default_rng(0)
+
+    def noisy(contexts, series_id):
+        return rng.normal(0.0, 0.005, size=(len(contexts), 20))
+
+    ev = fc.evaluate(noisy, name="Noisy model (1)", windows=windows, progress=False)
+    path = ev.save("trained here", train_seconds=2.5, n_parameters=10, folder=tmp_path)
+    assert path.name == "noisy-model-1.json"
+    back = fc.load_evaluations(tmp_path)
+    assert list(back) == ["Noisy model (1)"]
+    got = back["Noisy model (1)"]
+    pd.testing.assert_series_equal(got.all_metrics, ev.all_metrics)
+    pd.testing.assert_frame_equal(got.forecasts, ev.forecasts, check_freq=False)
+    pd.testing.assert_frame_equal(got.investment, ev.investment)
+    assert (got.n_samples, got.n_dates) == (20, windows.n_dates)
+    assert got.extra == {
+        "kind": "trained here",
+        "train_seconds": 2.5,
+        "n_parameters": 10,
+        "quick": False,
+    }
+
+
+def test_save_rejects_unknown_kind_and_load_names_a_broken_file(windows, tmp_path):
+    ev = fc.evaluate(fc.zero_forecaster, name="zero", windows=windows, progress=False)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        ev.save("pretrained", folder=tmp_path)
+    assert fc.load_evaluations(tmp_path / "empty") == {}
+    ev.save("baseline", folder=tmp_path)
+    (tmp_path / "zero.forecasts.csv.gz").unlink()
+    with pytest.raises(ValueError, match="zero.json"):
+        fc.load_evaluations(tmp_path)
+
+
+def test_load_evaluations_can_skip_a_broken_file(windows, tmp_path):
+    ev = fc.evaluate(fc.zero_forecaster, name="zero", windows=windows, progress=False)
+    ev.save("baseline", folder=tmp_path)
+    (tmp_path / "half-written.json").write_text("{not json")
+    with pytest.warns(UserWarning, match="half-written.json"):
+        assert list(fc.load_evaluations(tmp_path, errors="skip")) == ["zero"]
+    with pytest.raises(ValueError, match="errors must be"):
+        fc.load_evaluations(tmp_path, errors="ignore")
