@@ -114,6 +114,44 @@ def run_quick(tmp_path, monkeypatch):
     return run
 
 
+@pytest.fixture
+def assert_bad_parameter(run_quick):
+    """``assert_bad_parameter(notebook, NAME, value)``: the quick run stops with a ValueError
+    whose message names the parameter (the validation cell after the parameters cell)."""
+    import papermill
+
+    def check(notebook, name, value):
+        with pytest.raises(papermill.PapermillExecutionError) as info:
+            run_quick(notebook, **{name: value})
+        assert info.value.ename == "ValueError", info.value.evalue
+        assert name in info.value.evalue
+
+    return check
+
+
+def _tagged_cell(notebook, tag: str, namespace: dict | None = None) -> dict:
+    """Execute the notebook's one code cell tagged ``tag`` in ``namespace``; return the namespace.
+
+    Lets a test import a function that a notebook teaches (and keeps in the notebook) without
+    running the whole notebook. Fails unless exactly one cell carries the tag.
+    """
+    import nbformat
+
+    repo = Path(__file__).resolve().parents[1]
+    nb = nbformat.read(repo / notebook, as_version=4)
+    cells = [c for c in nb.cells if tag in c.get("metadata", {}).get("tags", [])]
+    assert len(cells) == 1, f"{notebook} needs exactly one cell tagged {tag!r}, found {len(cells)}"
+    namespace = {} if namespace is None else namespace
+    exec(cells[0].source, namespace)
+    return namespace
+
+
+@pytest.fixture(scope="session")
+def tagged_cell():
+    """The :func:`_tagged_cell` helper as a fixture: ``tagged_cell(notebook, tag, namespace)``."""
+    return _tagged_cell
+
+
 def notebook_text(nb) -> str:
     """All text outputs (stream and text/plain) of an executed notebook, joined."""
     parts = []

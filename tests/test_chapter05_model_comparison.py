@@ -48,10 +48,5 @@ def test_saved_row_joins_and_broken_file_is_skipped(run_quick, outputs_text, tmp
 
 
 @pytest.mark.parametrize(("name", "value"), [("ALPHA", 0), ("REFERENCE", "LSTM 2x128"), ("RESULTS_DIR", "/no/such")])
-def test_bad_parameter_fails_naming_it(run_quick, name, value):
-    import papermill
-
-    with pytest.raises(papermill.PapermillExecutionError) as info:
-        run_quick(NOTEBOOK, **{name: value})
-    assert info.value.ename == "ValueError"
-    assert name in info.value.evalue
+def test_bad_parameter_fails_naming_it(assert_bad_parameter, name, value):
+    assert_bad_parameter(NOTEBOOK, name, value)

@@ -32,10 +32,5 @@ def test_other_kernel_and_dilations(run_quick, outputs_text):
         ("VAL_START", "2017-01-01"),  # in the test period
     ],
 )
-def test_bad_parameter_fails_naming_it(run_quick, name, value):
-    import papermill
-
-    with pytest.raises(papermill.PapermillExecutionError) as info:
-        run_quick(NOTEBOOK, **{name: value})
-    assert info.value.ename == "ValueError"
-    assert name in info.value.evalue
+def test_bad_parameter_fails_naming_it(assert_bad_parameter, name, value):
+    assert_bad_parameter(NOTEBOOK, name, value)

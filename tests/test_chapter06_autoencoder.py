@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
 
@@ -20,22 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 DATES = pd.date_range("1952-01-01", "2017-03-01", freq="MS")  # the notebook's target months
 
 
-def _parameters() -> dict:
-    nb = nbformat.read(REPO / NOTEBOOK, as_version=4)
-    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
-    namespace: dict = {}
-    exec(cells[0].source, namespace)
-    return namespace
-
-
 @pytest.fixture(scope="module")
-def walk_forward_folds():
-    nb = nbformat.read(REPO / NOTEBOOK, as_version=4)
-    cells = [c for c in nb.cells if "folds" in c.get("metadata", {}).get("tags", [])]
-    assert len(cells) == 1, "the notebook needs exactly one cell tagged 'folds'"
-    namespace = {"pd": pd}
-    exec(cells[0].source, namespace)
-    return namespace["walk_forward_folds"]
+def walk_forward_folds(tagged_cell):
+    return tagged_cell(NOTEBOOK, "folds", {"pd": pd})["walk_forward_folds"]
 
 
 def _check(folds, dates, first_test, val_years, test_years):
@@ -57,8 +43,8 @@ def _check(folds, dates, first_test, val_years, test_years):
     assert all(f["test"][1] - f["test"][0] == 12 * test_years for f in folds[:-1])
 
 
-def test_notebook_default_folds(walk_forward_folds):
-    p = _parameters()
+def test_notebook_default_folds(walk_forward_folds, tagged_cell):
+    p = tagged_cell(NOTEBOOK, "parameters")
     folds = walk_forward_folds(DATES, p["FIRST_TEST"], p["VAL_YEARS"], p["TEST_YEARS"])
     _check(folds, DATES, p["FIRST_TEST"], p["VAL_YEARS"], p["TEST_YEARS"])
     assert [f"{f['test_start']:%Y}" for f in folds] == ["1975", "1985", "1995", "2005", "2015"]
