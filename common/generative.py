@@ -13,6 +13,8 @@ functions below on the same windows, so their names, arguments and outputs are a
   real for the reference row);
 * stylized facts of returns: :func:`stylized_facts`, :func:`window_acf`, :func:`abs_by_position`;
 * bar and tail checks: :func:`ohlc_consistency`, :func:`var_exceedance`;
+* classical baselines: :func:`simulate_garch_t` (GARCH(1,1) with Student-t shocks) and
+  :func:`simulate_var1` (VAR(1), Gaussian or bootstrapped residuals);
 * diversity: :func:`embedding_plot` (PCA fitted on real; t-SNE on real and synthetic together);
 * one table row per generator: :func:`evaluate_generator`.
 
@@ -41,6 +43,8 @@ __all__ = [
     "make_windows",
     "ohlc_consistency",
     "predictive_score",
+    "simulate_garch_t",
+    "simulate_var1",
     "split_index",
     "stylized_facts",
     "var_exceedance",
@@ -969,3 +973,138 @@ def evaluate_generator(
         "acf_abs1_synth": window_acf(syn, 1, feature=f),
     }
     return pd.DataFrame([row], index=pd.Index([name], name="generator"))
+
+
+# --------------------------------------------------------------------------------------------
+# classical baselines (chapter 4; the reference rows of the chapter 6-8 generator table)
+
+
+def simulate_garch_t(
+    mu: float,
+    omega: float,
+    alpha: float,
+    beta: float,
+    nu: float,
+    n_paths: int,
+    steps: int,
+    *,
+    rng: Any = None,
+    burn: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Simulate GARCH(1,1) paths with standardized Student-t shocks.
+
+    ``r_t = mu + eps_t``, ``eps_t = sigma_t z_t`` with ``z_t`` Student-t with ``nu`` degrees of
+    freedom scaled to unit variance (``t * sqrt((nu - 2) / nu)``), and
+    ``sigma2_{t+1} = omega + alpha eps_t^2 + beta sigma2_t``; every path starts at the long-run
+    variance ``omega / (1 - alpha - beta)``. The parameter names are those of
+    ``arch.arch_model(..., vol="GARCH", dist="t")`` (``mu``, ``omega``, ``alpha[1]``,
+    ``beta[1]``, ``nu``) and the units are those of the fitted returns (e.g. percent).
+
+    Args:
+        mu, omega, alpha, beta, nu: the parameters; ``omega > 0``, ``alpha, beta >= 0``,
+            ``alpha + beta < 1`` (covariance stationary), ``nu > 2``.
+        n_paths, steps: paths and kept steps per path (>= 1).
+        rng: a ``numpy.random.Generator`` or a seed (None: fresh entropy).
+        burn: steps simulated and dropped before the kept ones (so that windows do not all
+            start at the long-run variance).
+
+    Returns:
+        ``(returns, sigma)``, both ``(n_paths, steps)``: the simulated returns and the
+        conditional standard deviation ``sigma_t`` each return was drawn with.
+
+    Raises:
+        ValueError: parameters outside the ranges above (the message names them).
+    """
+    values = {"mu": mu, "omega": omega, "alpha": alpha, "beta": beta, "nu": nu}
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not np.isfinite(value):
+            raise ValueError(f"{name} must be a finite number; got {value!r}")
+    if omega <= 0 or alpha < 0 or beta < 0:
+        raise ValueError(f"need omega > 0, alpha >= 0, beta >= 0; got omega={omega}, alpha={alpha}, beta={beta}")
+    if alpha + beta >= 1:
+        raise ValueError(f"alpha + beta must be < 1 (stationary variance); got {alpha + beta}")
+    if nu <= 2:
+        raise ValueError(f"nu must be > 2 (finite variance); got {nu}")
+    n_paths = _check_int("n_paths", n_paths, 1)
+    steps = _check_int("steps", steps, 1)
+    burn = _check_int("burn", burn, 0)
+    rng = np.random.default_rng(rng)
+    sigma2 = np.full(n_paths, omega / (1 - alpha - beta))
+    returns = np.empty((n_paths, burn + steps))
+    sigma = np.empty((n_paths, burn + steps))
+    scale = np.sqrt((nu - 2) / nu)
+    for t in range(burn + steps):
+        sigma[:, t] = np.sqrt(sigma2)
+        eps = sigma[:, t] * rng.standard_t(nu, n_paths) * scale
+        returns[:, t] = mu + eps
+        sigma2 = omega + alpha * eps**2 + beta * sigma2
+    return returns[:, burn:], sigma[:, burn:]
+
+
+def simulate_var1(
+    intercept: Any,
+    coef: Any,
+    start: Any,
+    steps: int,
+    *,
+    chol: Any = None,
+    residuals: Any = None,
+    rng: Any = None,
+    burn: int = 0,
+) -> np.ndarray:
+    """Simulate a VAR(1) ``x_t = c + A x_{t-1} + e_t`` from given start vectors.
+
+    The shocks ``e_t`` are Gaussian ``chol @ N(0, I)`` (pass ``chol``, the Cholesky factor of
+    the residual covariance, e.g. ``numpy.linalg.cholesky(statsmodels_fit.sigma_u)``) or drawn
+    with replacement from the rows of ``residuals`` (a residual bootstrap: keeps fat tails and
+    the contemporaneous dependence of the fitted residuals, not their time dependence). Pass
+    exactly one of the two.
+
+    Args:
+        intercept: ``c``, shape ``(d,)``.
+        coef: ``A``, shape ``(d, d)`` (statsmodels: ``fit.coefs[0]``).
+        start: ``x_0``, shape ``(d,)`` or ``(n_paths, d)`` (one path per row).
+        steps: kept steps per path (>= 1); the start itself is not returned.
+        chol: ``(d, d)`` lower-triangular factor of the shock covariance.
+        residuals: ``(m, d)`` fitted residuals to resample.
+        rng: a ``numpy.random.Generator`` or a seed.
+        burn: steps simulated and dropped first.
+
+    Returns:
+        ``(n_paths, steps, d)`` (``(steps, d)`` when ``start`` is 1-D).
+
+    Raises:
+        ValueError: shapes that do not match, both or neither of ``chol``/``residuals``,
+            non-finite values.
+    """
+    c = np.asarray(intercept, dtype=float)
+    a = np.asarray(coef, dtype=float)
+    x = np.asarray(start, dtype=float)
+    if c.ndim != 1 or a.shape != (len(c), len(c)):
+        raise ValueError(f"intercept must be (d,) and coef (d, d); got {c.shape} and {a.shape}")
+    single = x.ndim == 1
+    x = np.atleast_2d(x)
+    if x.ndim != 2 or x.shape[1] != len(c):
+        raise ValueError(f"start must be (d,) or (n_paths, d) with d = {len(c)}; got {np.shape(start)}")
+    if (chol is None) == (residuals is None):
+        raise ValueError("pass exactly one of chol (Gaussian shocks) and residuals (bootstrap)")
+    shock = np.asarray(chol if chol is not None else residuals, dtype=float)
+    name = "chol" if chol is not None else "residuals"
+    if shock.ndim != 2 or shock.shape[1] != len(c) or (chol is not None and shock.shape[0] != len(c)):
+        raise ValueError(f"{name} has shape {shock.shape}; expected (d, d) or (m, d) with d = {len(c)}")
+    for label, arr in (("intercept", c), ("coef", a), ("start", x), (name, shock)):
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{label} contains NaN or infinite values")
+    steps = _check_int("steps", steps, 1)
+    burn = _check_int("burn", burn, 0)
+    rng = np.random.default_rng(rng)
+    out = np.empty((len(x), burn + steps, len(c)))
+    for t in range(burn + steps):
+        if chol is not None:
+            e = rng.standard_normal(x.shape) @ shock.T
+        else:
+            e = shock[rng.integers(0, len(shock), len(x))]
+        x = c + x @ a.T + e
+        out[:, t] = x
+    out = out[:, burn:]
+    return out[0] if single else out

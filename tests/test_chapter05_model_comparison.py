@@ -23,6 +23,7 @@ def test_empty_folder_recomputes_baselines_and_names_missing_notebooks(run_quick
     assert "0 saved rows, 0 ignored, 4 baselines recomputed" in text
     for notebook in ("02_linear_autoregressive", "04_recurrent_lstm", "08_chronos", "13_state_space_models"):
         assert f"missing: run chapter05/{notebook}.ipynb first" in text
+    assert "missing: run chapter07/03_conditioned_flow.ipynb first" in text  # a writer outside chapter 5
     assert "QUICK MODE" in text
     assert "Verdict:" in text
 

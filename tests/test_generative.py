@@ -262,3 +262,61 @@ def test_embedding_plot_and_evaluate_generator():
 def test_bad_inputs_raise_value_error_naming_the_argument(call, word):
     with pytest.raises(ValueError, match=word):
         call()
+
+
+# --------------------------------------------------------------------------------------------
+# classical baselines: simulate_garch_t, simulate_var1
+
+
+def test_simulate_garch_t_matches_long_run_variance_and_recursion():
+    from common.generative import simulate_garch_t
+
+    mu, omega, alpha, beta, nu = 0.05, 0.02, 0.08, 0.9, 6.0
+    r, sigma = simulate_garch_t(mu, omega, alpha, beta, nu, 4000, 50, rng=0, burn=20)
+    assert r.shape == sigma.shape == (4000, 50)
+    # unconditional variance omega / (1 - alpha - beta) = 1.0
+    assert abs(np.var(r - mu) - 1.0) < 0.1
+    # the recursion: sigma2_{t+1} = omega + alpha eps_t^2 + beta sigma2_t, exactly
+    eps = r - mu
+    np.testing.assert_allclose(sigma[:, 1:] ** 2, omega + alpha * eps[:, :-1] ** 2 + beta * sigma[:, :-1] ** 2)
+    # Student-t shocks: standardized residuals are fat-tailed (excess kurtosis 6 / (nu - 4) = 3)
+    z = (eps / sigma).ravel()
+    assert abs(z.var() - 1.0) < 0.05 and ((z - z.mean()) ** 4).mean() / z.var() ** 2 - 3 > 1.5
+
+
+def test_simulate_var1_follows_recursion_and_bootstraps_rows():
+    from common.generative import simulate_var1
+
+    c, a = np.array([0.1, -0.2]), np.array([[0.5, 0.1], [0.0, 0.9]])
+    start = np.array([[1.0, 2.0], [0.0, 0.0]])
+    zero = simulate_var1(c, a, start, 3, chol=np.zeros((2, 2)), rng=0)
+    x1 = c + start @ a.T
+    np.testing.assert_allclose(zero[:, 0], x1)
+    np.testing.assert_allclose(zero[:, 1], c + x1 @ a.T)
+    resid = np.array([[1.0, -1.0], [2.0, 5.0]])
+    boot = simulate_var1(c, a, start[0], 4, residuals=resid, rng=1)
+    assert boot.shape == (4, 2)
+    shocks = boot[1:] - (c + boot[:-1] @ a.T)
+    assert all(any(np.allclose(s, row) for row in resid) for s in shocks)
+    gauss = simulate_var1(c, a, np.zeros((20000, 2)), 1, chol=np.linalg.cholesky(np.diag([1.0, 4.0])), rng=2, burn=50)
+    np.testing.assert_allclose(gauss[:, 0].mean(0), np.linalg.solve(np.eye(2) - a, c), atol=0.15)
+
+
+@pytest.mark.parametrize(
+    ("call", "word"),
+    [
+        (lambda m: m.simulate_garch_t(0, 0.1, 0.5, 0.6, 5, 2, 3), "alpha \\+ beta"),
+        (lambda m: m.simulate_garch_t(0, 0.1, 0.1, 0.8, 2, 2, 3), "nu"),
+        (lambda m: m.simulate_garch_t(0, -1, 0.1, 0.8, 5, 2, 3), "omega"),
+        (lambda m: m.simulate_garch_t(0, 0.1, 0.1, 0.8, 5, 0, 3), "n_paths"),
+        (lambda m: m.simulate_var1([0, 0], np.eye(2), [0, 0], 3), "exactly one"),
+        (lambda m: m.simulate_var1([0, 0], np.eye(3), [0, 0], 3, chol=np.eye(2)), "coef"),
+        (lambda m: m.simulate_var1([0, 0], np.eye(2), [0, 0, 0], 3, chol=np.eye(2)), "start"),
+        (lambda m: m.simulate_var1([0, 0], np.eye(2), [0, 0], 3, residuals=np.ones((5, 3))), "residuals"),
+    ],
+)
+def test_baseline_simulators_reject_bad_inputs(call, word):
+    from common import generative
+
+    with pytest.raises(ValueError, match=word):
+        call(generative)
