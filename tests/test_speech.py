@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from common import speech
+from common.data import sha256_of
 
 SR = 100  # a small sample rate keeps the bar arrays tiny
 
@@ -22,7 +23,7 @@ def whisper_folder(tmp_path_factory):
 
 
 def test_whisper_base_assembled_and_checked(whisper_folder):
-    assert speech.sha256_file(whisper_folder / "model.bin") == speech.WHISPER_BASE_SHA256
+    assert sha256_of(whisper_folder / "model.bin") == speech.WHISPER_BASE_SHA256
     for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
         assert (whisper_folder / name).is_file()
     assert not (whisper_folder / "model.bin.partial").exists()
