@@ -132,10 +132,9 @@ def train_classifier(model, tokenizer, train_texts, train_labels, val_texts, val
     """
     import pandas as pd
     from sklearn.metrics import accuracy_score, f1_score
-    from torch.utils.data import DataLoader
     from transformers import get_linear_schedule_with_warmup
 
-    from common.text_classifier import _BucketBatches, _check_labels, _check_texts, _logits
+    from common.text_classifier import _check_labels, _check_texts, _logits, labelled_batches
     from common.train import fit
 
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
@@ -150,16 +149,8 @@ def train_classifier(model, tokenizer, train_texts, train_labels, val_texts, val
     if not trainable:
         raise ValueError("the model has no trainable parameter")
 
-    encoded = tokenizer(train_texts, truncation=True, max_length=max_length)["input_ids"]
-    items = [{"input_ids": ids, "labels": int(y)} for ids, y in zip(encoded, y_train, strict=True)]
-
-    def collate(batch):
-        padded = tokenizer.pad([{"input_ids": b["input_ids"]} for b in batch], return_tensors="pt")
-        padded["labels"] = torch.tensor([b["labels"] for b in batch])
-        return dict(padded)
-
-    loader = DataLoader(items, batch_sampler=_BucketBatches([len(i) for i in encoded], batch_size, seed),
-                        collate_fn=collate)
+    loader = labelled_batches(tokenizer, train_texts, y_train, batch_size=batch_size, max_length=max_length,
+                              seed=seed)
     criterion = nn.CrossEntropyLoss()
 
     def loss_fn(net, batch):

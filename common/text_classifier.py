@@ -37,6 +37,7 @@ __all__ = [
     "FineTuned",
     "encode_frozen",
     "fine_tune",
+    "labelled_batches",
     "load_encoder",
     "minilm_path",
     "predict_proba",
@@ -298,6 +299,29 @@ class _BucketBatches(torch.utils.data.Sampler):
             yield batches[b]
 
 
+def labelled_batches(tokenizer, texts: list[str], labels: np.ndarray, *, batch_size: int, max_length: int,
+                     seed: int):
+    """Training batches of ``(texts, labels)``: length-bucketed, shuffled by ``seed``, padded per batch.
+
+    Each batch is a dict of ``input_ids``, ``attention_mask`` (and ``token_type_ids`` when the
+    tokenizer makes them), padded to the longest sentence of the batch, plus ``labels`` (int64).
+    Sentences are truncated to ``max_length`` tokens. Used by :func:`fine_tune` and by
+    :func:`common.lora.train_classifier`.
+    """
+    from torch.utils.data import DataLoader
+
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+    items = [{"input_ids": ids, "labels": int(y)} for ids, y in zip(encoded, labels, strict=True)]
+
+    def collate(batch):
+        padded = tokenizer.pad([{"input_ids": b["input_ids"]} for b in batch], return_tensors="pt")
+        padded["labels"] = torch.tensor([b["labels"] for b in batch])
+        return dict(padded)
+
+    sampler = _BucketBatches([len(ids) for ids in encoded], batch_size, seed)
+    return DataLoader(items, batch_sampler=sampler, collate_fn=collate)
+
+
 def fine_tune(train_texts, train_labels, val_texts, val_labels, *, n_labels, model_path=None,
               lr=5e-5, epochs=3, batch_size=32, max_length=64, seed=0, weight_decay=0.01,
               warmup_ratio=0.1, class_weights=None, layer_lr_decay=None, progress=True) -> FineTuned:
@@ -323,7 +347,6 @@ def fine_tune(train_texts, train_labels, val_texts, val_labels, *, n_labels, mod
         A :class:`FineTuned` with the best epoch's model (eval mode).
     """
     from sklearn.metrics import accuracy_score, f1_score
-    from torch.utils.data import DataLoader
     from transformers import (
         AutoModelForSequenceClassification,
         AutoTokenizer,
@@ -357,16 +380,8 @@ def fine_tune(train_texts, train_labels, val_texts, val_labels, *, n_labels, mod
     device = _device()
     model.to(device)
 
-    encoded = tokenizer(train_texts, truncation=True, max_length=max_length)["input_ids"]
-    items = [{"input_ids": ids, "labels": int(y)} for ids, y in zip(encoded, y_train, strict=True)]
-
-    def collate(batch):
-        padded = tokenizer.pad([{"input_ids": b["input_ids"]} for b in batch], return_tensors="pt")
-        padded["labels"] = torch.tensor([b["labels"] for b in batch])
-        return dict(padded)
-
-    sampler = _BucketBatches([len(ids) for ids in encoded], batch_size, seed)
-    loader = DataLoader(items, batch_sampler=sampler, collate_fn=collate)
+    loader = labelled_batches(tokenizer, train_texts, y_train, batch_size=batch_size,
+                              max_length=max_length, seed=seed)
     criterion = torch.nn.CrossEntropyLoss(weight=None if weights is None else weights.to(device))
 
     def loss_fn(net, batch):

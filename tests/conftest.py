@@ -55,6 +55,24 @@ def seeded_cache() -> Path:
 
 
 @pytest.fixture
+def phrasebank_cache(seeded_cache, tmp_path, monkeypatch) -> Path:
+    """A fresh data cache holding only the 50%-agreement PhraseBank file, in quick mode.
+
+    For tests that train a classifier into an empty model cache (chapters 9-10).
+    """
+    import shutil
+
+    from common.phrasebank import data_key
+
+    folder = tmp_path / "cache"
+    (folder / data_key("50")).parent.mkdir(parents=True)
+    shutil.copy(seeded_cache / data_key("50"), folder / data_key("50"))
+    monkeypatch.setenv("GATAM_DATA_DIR", str(folder))
+    monkeypatch.setenv("GATAM_QUICK", "1")
+    return folder
+
+
+@pytest.fixture
 def price_csv(tmp_path):
     """Factory writing a reader-style price file of random-walk prices; returns its path.
 

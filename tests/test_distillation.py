@@ -187,19 +187,8 @@ def test_student_params_by_mode_and_errors(monkeypatch):
             student_params(bad)
 
 
-def test_student_classifier_trains_once_then_loads(seeded_cache, tmp_path, monkeypatch, capsys):
+def test_student_classifier_trains_once_then_loads(phrasebank_cache, capsys):
     """Quick settings on a tiny subset, in an empty model cache: teacher and student trained, then loaded."""
-    import shutil
-
-    from common import phrasebank
-    from common.data import cache_dir
-
-    src = cache_dir() / phrasebank.data_key("50")
-    cache = tmp_path / "cache"
-    (cache / src.parent.name).mkdir(parents=True)
-    shutil.copy(src, cache / phrasebank.data_key("50"))
-    monkeypatch.setenv("GATAM_DATA_DIR", str(cache))
-    monkeypatch.setenv("GATAM_QUICK", "1")
     teacher = {"max_train": 16, "max_val": 8, "max_length": 24, "batch_size": 8}
     params = {"max_train": 16, "max_val": 8, "max_length": 24, "batch_size": 8}
     first = distillation.student_classifier(True, params, teacher_params=teacher, progress=False)

@@ -86,18 +86,8 @@ def test_classifier_params_by_mode(monkeypatch):
         classifier_params({"learning_rate": 1e-3})
 
 
-def test_phrasebank_classifier_trains_once_then_loads(seeded_cache, tmp_path, monkeypatch, capsys):
+def test_phrasebank_classifier_trains_once_then_loads(phrasebank_cache, capsys):
     """Quick settings on a tiny subset: trained into an empty model cache, then loaded."""
-    import shutil
-
-    from common.data import cache_dir
-
-    src = cache_dir() / phrasebank.data_key("50")
-    cache = tmp_path / "cache"
-    (cache / src.parent.name).mkdir(parents=True)
-    shutil.copy(src, cache / phrasebank.data_key("50"))
-    monkeypatch.setenv("GATAM_DATA_DIR", str(cache))
-    monkeypatch.setenv("GATAM_QUICK", "1")
     params = {"max_train": 16, "max_val": 8, "max_length": 24, "batch_size": 8}
     first = phrasebank.phrasebank_classifier(params)
     assert "trained" in capsys.readouterr().out
