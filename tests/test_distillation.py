@@ -11,11 +11,13 @@ import torch
 
 from common import distillation
 from common.distillation import (
+    UNLABELLED,
     DistillationTrainer,
     distillation_loss,
     softmax_with_temperature,
     student_params,
     train_student,
+    transfer_sentences,
     truncated_student,
 )
 from common.text_classifier import minilm_path
@@ -73,6 +75,19 @@ def test_distillation_loss_pieces_and_gradients():
     assert student.grad is not None and teacher.grad is None  # the teacher is a fixed target
 
 
+def test_unlabelled_rows_get_the_soft_term_only():
+    """A transfer-set row (label UNLABELLED) adds T^2 * KL; labelled rows keep alpha * CE + (1 - alpha) * T^2 * KL."""
+    alpha, t = 0.8, 2.0
+    one = [distillation_loss(STUDENT[i:i + 1], TEACHER[i:i + 1], LABELS[i:i + 1], alpha=alpha, temperature=t)
+           for i in range(2)]
+    soft_only = distillation_loss(STUDENT[1:], TEACHER[1:], LABELS[1:], alpha=0.0, temperature=t)
+    mixed = distillation_loss(STUDENT, TEACHER, torch.tensor([0, UNLABELLED]), alpha=alpha, temperature=t)
+    torch.testing.assert_close(mixed, (one[0] + soft_only) / 2)
+    assert abs(float(mixed) - (float(one[0]) + float(one[1])) / 2) > 1e-3  # not the labelled loss
+    everything = distillation_loss(STUDENT, TEACHER, torch.tensor([UNLABELLED, UNLABELLED]), alpha=alpha, temperature=t)
+    torch.testing.assert_close(everything, distillation_loss(STUDENT, TEACHER, LABELS, alpha=0.0, temperature=t))
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [({"alpha": 1.5, "temperature": 2.0}, "alpha"),
                                                ({"alpha": 0.8, "temperature": -1.0}, "temperature")])
 def test_distillation_loss_rejects_bad_settings(kwargs, match):
@@ -111,6 +126,39 @@ def test_truncated_student_keeps_the_first_layers(tiny_bert):
     for bad in (0, 5, 2.5):
         with pytest.raises(ValueError, match="n_layers"):
             truncated_student(bad, model_path=tiny_bert)
+
+
+def test_truncated_student_keeps_the_listed_layers(tiny_bert, tmp_path):
+    from transformers import AutoModelForSequenceClassification, BertModel
+
+    ref = BertModel.from_pretrained(tiny_bert).state_dict()
+    student = truncated_student(2, model_path=tiny_bert, layers=[1, 3])
+    assert student.config.num_hidden_layers == 2 and len(student.bert.encoder.layer) == 2
+    got = student.bert.state_dict()
+    for new, old in [(0, 1), (1, 3)]:
+        for part in ("attention.self.query.weight", "output.dense.bias"):
+            torch.testing.assert_close(got[f"encoder.layer.{new}.{part}"], ref[f"encoder.layer.{old}.{part}"], rtol=0, atol=0)
+    student.save_pretrained(tmp_path)  # saved as an ordinary 2-layer model
+    again = AutoModelForSequenceClassification.from_pretrained(tmp_path).eval()
+    ids = {"input_ids": torch.tensor([[101, 2000, 2001, 102]])}
+    torch.testing.assert_close(again(**ids).logits, student.eval()(**ids).logits)
+    for bad in ([1], [3, 1], [0, 4], [1, 1], "0,2"):
+        with pytest.raises(ValueError, match="layers"):
+            truncated_student(2, model_path=tiny_bert, layers=bad)
+
+
+def test_transfer_sentences_are_new_and_seeded():
+    train = ["Operating profit rose to EUR 13.1 mn from EUR 8.7 mn .", "Net sales fell by 5 % in the quarter .",
+             "The company is based in Helsinki , Finland .", "Short one"]
+    made = transfer_sentences("augment", train, 7, seed=0)
+    assert len(made) == 7 and len(set(made)) == 7 and not set(made) & set(train)
+    assert made == transfer_sentences("augment", train, 7, seed=0) != transfer_sentences("augment", train, 7, seed=1)
+    vocabulary = {w for t in train for w in t.split()}
+    assert all(set(t.split()) <= vocabulary for t in made)  # words of the training sentences only
+    with pytest.raises(ValueError, match="kind"):
+        transfer_sentences("news", train, 3)
+    with pytest.raises(ValueError, match="n must"):
+        transfer_sentences("augment", train, 0)
 
 
 def test_truncated_minilm_keeps_layer_zero_to_two():
@@ -171,6 +219,19 @@ def test_train_student_learns_a_toy_task(tiny_bert):
     assert result.model.config.num_hidden_layers == 2 and result.info["alpha"] == 0.8
     with pytest.raises(ValueError, match="needs a teacher"):
         train_student(texts, labels, texts, labels, settings=settings, model_path=tiny_bert, progress=False)
+    # a transfer set: unlabelled sentences with the teacher's logits join every epoch
+    extra = ["profit rose", "earnings record", "loss widened", "shares dropped sharply"]
+    extra_logits = np.eye(3, dtype=np.float32)[[2, 2, 0, 0]] * 4.0
+    with_transfer = train_student(texts, labels, neg + neu + pos, np.array([0, 0, 1, 1, 2, 2]), teacher_train_logits=soft,
+                                  settings={**settings, "epochs": 2}, model_path=tiny_bert, progress=False,
+                                  transfer_texts=extra, teacher_transfer_logits=extra_logits)
+    assert with_transfer.info["n_transfer"] == 4 and len(with_transfer.history) == 2
+    with pytest.raises(ValueError, match="carry no labels"):
+        train_student(texts, labels, texts, labels, teacher_train_logits=soft, settings={**settings, "alpha": 1.0},
+                      model_path=tiny_bert, progress=False, transfer_texts=extra, teacher_transfer_logits=extra_logits)
+    with pytest.raises(ValueError, match="teacher_transfer_logits must be"):
+        train_student(texts, labels, texts, labels, teacher_train_logits=soft, settings=settings, model_path=tiny_bert,
+                      progress=False, transfer_texts=extra, teacher_transfer_logits=extra_logits[:2])
 
 
 def test_student_params_by_mode_and_errors(monkeypatch):
@@ -179,10 +240,17 @@ def test_student_params_by_mode_and_errors(monkeypatch):
     official = {k: student_params()[k] for k in ("alpha", "temperature", "batch_size")}
     assert official == {"alpha": 0.8, "temperature": 2.0, "batch_size": 48}  # the official companion's
     assert student_params({"lr": 2e-5, "epochs": 5})["lr"] == 2e-5
+    assert student_params({"n_layers": 3, "layers": (0, 2, 4)})["layers"] == [0, 2, 4]  # JSON-ready for the cache key
+    assert student_params({"n_layers": 2})["layers"] == [0, 3]  # spread over the teacher's 6 layers
+    assert student_params({"n_layers": 2, "layers": None})["layers"] is None  # the first 2
     monkeypatch.setenv("GATAM_QUICK", "1")
     assert student_params()["max_train"] is not None
     for bad, match in [({"learning_rate": 1e-3}, "unknown student parameter"), ({"n_layers": 0}, "n_layers"),
-                       ({"alpha": 2}, "alpha"), ({"temperature": 0}, "temperature"), ({"init": "random"}, "init")]:
+                       ({"alpha": 2}, "alpha"), ({"temperature": 0}, "temperature"), ({"init": "random"}, "init"),
+                       ({"layers": [0, 2]}, "layers"), ({"n_layers": 2, "layers": [0, 6]}, "layers"),
+                       ({"transfer": "news", "transfer_size": 10}, "transfer"),
+                       ({"transfer": "augment", "transfer_size": 0}, "transfer_size"),
+                       ({"transfer": None, "transfer_size": 10}, "transfer_size")]:
         with pytest.raises(ValueError, match=match):
             student_params(bad)
 
