@@ -120,14 +120,23 @@ def run_quick(tmp_path, monkeypatch):
 
     def run(notebook, **parameters):
         out = tmp_path / f"out_{Path(notebook).name}"
-        return papermill.execute_notebook(
-            str(repo / notebook),
-            str(out),
-            parameters=parameters,
-            cwd=str(repo),
-            kernel_name="python3",
-            progress_bar=False,
-        )
+        for attempt in (1, 2):
+            try:
+                return papermill.execute_notebook(
+                    str(repo / notebook),
+                    str(out),
+                    parameters=parameters,
+                    cwd=str(repo),
+                    kernel_name="python3",
+                    progress_bar=False,
+                )
+            except RuntimeError as err:
+                # jupyter_client picks free TCP ports before the kernel binds them; a kernel started
+                # at the same moment by the other pytest-xdist worker can take one ("Address already
+                # in use") and the kernel dies at start-up. That is retried once; a failing cell is
+                # a PapermillExecutionError, not a RuntimeError, and is never retried.
+                if attempt == 2 or "Kernel died before replying to kernel_info" not in str(err):
+                    raise
 
     return run
 
