@@ -210,3 +210,25 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def save_tiny_bert():
+    """``save_tiny_bert(folder, n_layers)``: save a random ``n_layers``-layer, 32-wide BERT with the
+    bundled MiniLM tokenizer in ``folder`` (a model folder for the text-model tests); returns it."""
+    return _save_tiny_bert
+
+
+def _save_tiny_bert(folder, n_layers: int):
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from common.text_classifier import minilm_path
+
+    tokenizer = AutoTokenizer.from_pretrained(minilm_path())
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=n_layers,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

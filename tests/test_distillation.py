@@ -98,18 +98,9 @@ def test_distillation_loss_rejects_bad_settings(kwargs, match):
 
 
 @pytest.fixture(scope="module")
-def tiny_bert(tmp_path_factory):
+def tiny_bert(tmp_path_factory, save_tiny_bert):
     """A 4-layer, 32-wide random BERT with the MiniLM tokenizer, saved as a model folder."""
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    folder = tmp_path_factory.mktemp("tiny_bert")
-    tokenizer = AutoTokenizer.from_pretrained(minilm_path())
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=4,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny_bert"), 4)
 
 
 def test_truncated_student_keeps_the_first_layers(tiny_bert):
