@@ -249,7 +249,8 @@ def test_student_params_by_mode_and_errors(monkeypatch):
 def test_student_classifier_trains_once_then_loads(phrasebank_cache, capsys):
     """Quick settings on a tiny subset, in an empty model cache: teacher and student trained, then loaded."""
     teacher = {"max_train": 16, "max_val": 8, "max_length": 24, "batch_size": 8}
-    params = {"max_train": 16, "max_val": 8, "max_length": 24, "batch_size": 8}
+    params = {"max_train": 16, "max_val": 8, "max_length": 24, "batch_size": 8,
+              "transfer": None, "transfer_size": 0}  # the default FOMC transfer set is not in this cache
     first = distillation.student_classifier(True, params, teacher_params=teacher, progress=False)
     out = capsys.readouterr().out
     assert "trained phrasebank-minilm" in out and "trained phrasebank-student-minilm" in out
