@@ -45,7 +45,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["PortfolioEnv", "drift_weights", "observation_features", "softmax"]
+__all__ = ["PortfolioEnv", "batched_rollouts", "drift_weights", "observation_features", "softmax", "window_features"]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -82,6 +82,81 @@ def observation_features(window: np.ndarray, horizons: tuple[int, ...] = (5, 20,
     parts.append(np.log(sd / 0.01))
     feats = np.stack(parts, axis=-1)  # (..., n, n_features_per_asset)
     return np.clip(feats.reshape(*feats.shape[:-2], -1), -10.0, 10.0)
+
+
+def window_features(series: np.ndarray, lookback: int = 60, horizons: tuple[int, ...] = (5, 20, 60)) -> np.ndarray:
+    """:func:`observation_features` of every decision row ``t >= lookback - 1`` of a return series.
+
+    Args:
+        series: array (T, n_assets) of daily simple returns.
+        lookback: rows behind each observation (the environment's ``lookback``).
+        horizons: as in :func:`observation_features`.
+
+    Returns:
+        array (T - lookback + 1, n_assets * (len(horizons) + 1)); row ``j`` holds the features of
+        decision row ``t = j + lookback - 1``, computed from rows ``t - lookback + 1 .. t`` only.
+    """
+    windows = np.lib.stride_tricks.sliding_window_view(np.asarray(series, dtype="float64"), lookback, axis=0)
+    return observation_features(windows.transpose(0, 2, 1), horizons)
+
+
+def batched_rollouts(theta: np.ndarray, features: np.ndarray, series: np.ndarray, starts: np.ndarray, *,
+                     horizon: int, cost_rate: float, logit_scale: float, lookback: int = 60,
+                     noise_sd: float = 0.0, rng: np.random.Generator | None = None):
+    """Net daily returns of many linear-softmax policies on many episodes at once (NumPy).
+
+    The accounting is :class:`PortfolioEnv`'s step for step (targets from the clipped action,
+    costs on L1 turnover against the drifted holdings, the next row's simple returns, drift),
+    starting each episode from equal weights; ``tests/test_portfolio_env.py`` checks the two agree.
+    The policy of parameters ``theta[p]`` (shape ``(F + n + 1, n)``) maps the observation
+    ``[features, held weights, 1]`` to the action ``obs @ theta[p]``. With ``noise_sd > 0`` the
+    action gets Gaussian noise ``noise_sd * eps`` (the exploration of REINFORCE with a Gaussian
+    policy, Williams 1992) and the score ``sum_t obs_t (x) eps_t / noise_sd`` is returned too.
+
+    Args:
+        theta: array (P, F + n + 1, n): P policies.
+        features: :func:`window_features` of ``series`` (row ``t - lookback + 1`` for row ``t``).
+        series: array (T, n) of daily simple returns.
+        starts: int array (S,) of first decision rows (``>= lookback - 1``, ``< T - horizon``).
+        horizon: decision days per episode.
+        cost_rate: cost per unit of turnover (fraction; 0.001 = 10 bp).
+        logit_scale: the environment's ``logit_scale``.
+        lookback: the rows behind each feature row.
+        noise_sd: action noise (0: deterministic policies).
+        rng: generator for the noise (needed when ``noise_sd > 0``).
+
+    Returns:
+        ``(net, score)``: net returns (P, S, horizon) as fractions per day, and the score
+        (P, S, F + n + 1, n) or None without noise.
+
+    Raises:
+        ValueError: ``noise_sd > 0`` without ``rng``, or an episode that runs past the data.
+    """
+    starts = np.asarray(starts)
+    n = series.shape[1]
+    if noise_sd and rng is None:
+        raise ValueError("noise_sd > 0 needs rng")
+    if starts.min() < lookback - 1 or starts.max() + horizon >= len(series):
+        raise ValueError(f"starts must lie in [{lookback - 1}, {len(series) - horizon - 1}]")
+    P, S = theta.shape[0], len(starts)
+    held = np.full((P, S, n), 1.0 / n)
+    net = np.empty((P, S, horizon))
+    score = np.zeros((P, S) + theta.shape[1:]) if noise_sd else None
+    for k in range(horizon):
+        t = starts + k
+        obs = np.concatenate([np.broadcast_to(features[t - lookback + 1], (P, S, features.shape[1])), held,
+                              np.ones((P, S, 1))], -1)  # fmt: skip
+        action = np.einsum("psd,pdn->psn", obs, theta)
+        if noise_sd:
+            eps = rng.standard_normal(action.shape)
+            action = action + noise_sd * eps
+            score += np.einsum("psd,psn->psdn", obs, eps) / noise_sd
+        w = softmax(logit_scale * np.clip(action, -1, 1))
+        r = series[t + 1]  # (S, n): the next day's returns
+        gross = (w * r).sum(-1)
+        net[:, :, k] = gross - cost_rate * np.abs(w - held).sum(-1)
+        held = w * (1 + r) / (1 + gross)[..., None]
+    return net, score
 
 
 class PortfolioEnv(gym.Env):

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["forward_filter", "gaussian_log_densities"]
+__all__ = ["TwoRegimeSimulator", "forward_filter", "gaussian_log_densities"]
 
 
 def gaussian_log_densities(x: np.ndarray, means: np.ndarray, covars: np.ndarray) -> np.ndarray:
@@ -117,3 +117,43 @@ def forward_filter(model: Any, x: Any) -> tuple[np.ndarray, np.ndarray]:
         log_norm[t] = np.log(total) + shift
         predicted = filtered[t] @ trans
     return filtered, log_norm
+
+
+class TwoRegimeSimulator:
+    """Daily returns from a two-regime Gaussian Markov chain fitted by ``hmmlearn``.
+
+    :meth:`fit` fits ``GaussianHMM(n_components=2, covariance_type="full")`` to percent returns
+    (better conditioned) and orders the regimes calm first (smaller covariance trace). Attributes
+    (fractions per day): ``means`` (2, n), ``covs`` (2, n, n), ``trans`` (2, 2) transition
+    matrix, ``stationary`` (2,) long-run share of days. :meth:`simulate` draws the first regime
+    from ``stationary``, then regime paths from ``trans`` and returns ``means[s] + chol(covs[s]) z``,
+    floored at -95 % a day. A simulation for training agents (Book §3.3): it keeps volatility
+    clustering and correlations by regime, nothing else (no fat tails within a regime).
+    """
+
+    def __init__(self, means: np.ndarray, covs: np.ndarray, trans: np.ndarray):
+        self.means, self.covs, self.trans = np.asarray(means), np.asarray(covs), np.asarray(trans)
+        self.chol = np.linalg.cholesky(self.covs)
+        self.stationary = np.linalg.solve(np.vstack([(self.trans.T - np.eye(2))[:1], np.ones(2)]), [0, 1])
+
+    @classmethod
+    def fit(cls, returns: Any, *, n_iter: int = 200, random_state: int = 0) -> TwoRegimeSimulator:
+        """Fit to daily simple returns, array or DataFrame (T, n); returns the simulator."""
+        from hmmlearn.hmm import GaussianHMM
+
+        hmm = GaussianHMM(n_components=2, covariance_type="full", n_iter=n_iter, random_state=random_state)
+        hmm.fit(100 * np.asarray(returns, dtype="float64"))
+        order = np.argsort([np.trace(c) for c in hmm.covars_])  # calm regime first
+        return cls(hmm.means_[order] / 100, hmm.covars_[order] / 1e4, hmm.transmat_[np.ix_(order, order)])
+
+    def simulate(self, n_days: int, rng: np.random.Generator) -> np.ndarray:
+        """``n_days`` days of returns, array (n_days, n), from the generator ``rng``."""
+        u = rng.random(n_days)
+        states = np.empty(n_days, dtype=int)
+        s = int(rng.random() < self.stationary[1])
+        for t in range(n_days):
+            states[t] = s
+            s = int(u[t] < self.trans[s, 1])
+        sim = self.means[states] + np.einsum("tij,tj->ti", self.chol[states],
+                                             rng.standard_normal((n_days, self.means.shape[1])))  # fmt: skip
+        return np.maximum(sim, -0.95)

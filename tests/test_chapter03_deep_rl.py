@@ -1,26 +1,28 @@
 """Notebook 3.10 (deep RL portfolios): the taught arithmetic checked, and a bad parameter.
 
-The cell tagged ``rollouts`` holds the batched rollouts that CEM and REINFORCE train on; they
-must book exactly what :class:`common.portfolio_env.PortfolioEnv` books (costs on L1 turnover,
+The cell tagged ``rollouts`` binds :func:`common.portfolio_env.batched_rollouts` to the notebook's
+settings for CEM and REINFORCE; its rollouts must book exactly what :class:`common.portfolio_env.PortfolioEnv` books (costs on L1 turnover,
 drifting weights). The cell tagged ``direct_policy`` holds the network and the loss of the
 direct policy (minus the annualized Sharpe ratio of the next months, net of costs).
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
 
-from common.portfolio_env import PortfolioEnv, observation_features, softmax
+from common.portfolio_env import PortfolioEnv, batched_rollouts, window_features
 
 NOTEBOOK = "chapter03/10_deep_rl_portfolio.ipynb"
 
 
 @pytest.fixture(scope="module")
 def cells(tagged_cell):
-    namespace = {"np": np, "torch": torch, "softmax": softmax,
-                 "observation_features": observation_features, "HORIZON": 30, "LOGIT_SCALE": 5.0,
+    namespace = {"np": np, "torch": torch, "partial": partial, "batched_rollouts": batched_rollouts,
+                 "HORIZON": 30, "LOGIT_SCALE": 5.0,
                  "COST_RATE": 0.002, "PERIODS_PER_YEAR": 252}  # fmt: skip
     tagged_cell(NOTEBOOK, "rollouts", namespace)
     return tagged_cell(NOTEBOOK, "direct_policy", namespace)
@@ -31,7 +33,7 @@ def test_batched_rollouts_book_what_the_environment_books(cells):
     series = rng.normal(0.0003, 0.015, (400, 4))
     theta = rng.normal(0.0, 0.5, (3, 21, 4))
     starts = np.array([59, 120, 300])
-    net, score = cells["rollouts"](theta, cells["features"](series), series, starts)
+    net, score = cells["rollouts"](theta, window_features(series), series, starts)
     assert net.shape == (3, 3, 30) and score is None
     env = PortfolioEnv(series, cost_rate=0.002, episode_length=30, logit_scale=5.0)
     for p in range(3):
@@ -52,7 +54,7 @@ def test_reinforce_noise_and_score_replayed_through_the_environment(cells):
     rng = np.random.default_rng(1)
     series = rng.normal(0.0, 0.01, (200, 4))
     theta = rng.normal(0.0, 0.1, (21, 4))
-    net, score = cells["rollouts"](theta[None], cells["features"](series), series, np.array([80]),
+    net, score = cells["rollouts"](theta[None], window_features(series), series, np.array([80]),
                                    noise_sd=0.3, rng=np.random.default_rng(5))  # fmt: skip
     draws = np.random.default_rng(5)  # the same stream of action noise, one (1, 1, 4) draw a step
     env = PortfolioEnv(series, cost_rate=0.002, episode_length=30, logit_scale=5.0)

@@ -8,7 +8,14 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from common.backtest import backtest
-from common.portfolio_env import PortfolioEnv, drift_weights, observation_features, softmax
+from common.portfolio_env import (
+    PortfolioEnv,
+    batched_rollouts,
+    drift_weights,
+    observation_features,
+    softmax,
+    window_features,
+)
 
 
 def _returns(T=200, n=3, seed=0):
@@ -142,3 +149,29 @@ def test_helpers_and_bad_inputs():
         PortfolioEnv(_returns(T=100), episode_length=120)
     with pytest.raises(ValueError, match="start"):
         PortfolioEnv(_returns()).reset(options={"start": 5})
+
+
+def test_batched_rollouts_equal_the_environment_step_by_step():
+    """Linear-softmax policies rolled out in NumPy give PortfolioEnv's net returns, episode by episode."""
+    r = _returns(T=300, n=3, seed=4)
+    feats = window_features(r, lookback=60)
+    assert feats.shape == (241, 12)
+    np.testing.assert_allclose(feats[10], observation_features(r[10:70]), rtol=1e-12)  # row t = 69
+    theta = np.random.default_rng(1).normal(0, 0.5, (2, 12 + 3 + 1, 3))
+    starts = np.array([59, 150])
+    net, score = batched_rollouts(theta, feats, r, starts, horizon=25, cost_rate=0.002, logit_scale=5.0)
+    assert net.shape == (2, 2, 25) and score is None
+    env = PortfolioEnv(r, cost_rate=0.002, episode_length=25, logit_scale=5.0)
+    for p in range(2):
+        for s, start in enumerate(starts):
+            obs, _ = env.reset(options={"start": int(start)})
+            for k in range(25):
+                obs, _, _, _, info = env.step(np.clip(np.append(obs, 1.0) @ theta[p], -1, 1))
+                assert info["net"] == pytest.approx(net[p, s, k], abs=1e-7)  # float32 observations
+    noisy, score = batched_rollouts(theta, feats, r, starts, horizon=25, cost_rate=0.002, logit_scale=5.0,
+                                    noise_sd=0.1, rng=np.random.default_rng(0))
+    assert score.shape == (2, 2, 16, 3) and not np.allclose(noisy, net)
+    with pytest.raises(ValueError, match="rng"):
+        batched_rollouts(theta, feats, r, starts, horizon=25, cost_rate=0.0, logit_scale=5.0, noise_sd=0.1)
+    with pytest.raises(ValueError, match="starts"):
+        batched_rollouts(theta, feats, r, np.array([58]), horizon=25, cost_rate=0.0, logit_scale=5.0)

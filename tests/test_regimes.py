@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hmmlearn.hmm import GaussianHMM
 
-from common.regimes import forward_filter
+from common.regimes import TwoRegimeSimulator, forward_filter
 
 
 def _regime_series(seed: int = 0, n: int = 300) -> np.ndarray:
@@ -93,3 +93,18 @@ def test_filter_rejects_bad_input(hmm_and_data):
         forward_filter(model, np.where(np.arange(len(x))[:, None] == 3, np.nan, x))
     with pytest.raises(ValueError, match="array"):
         forward_filter(model, np.zeros((5, 2)))
+
+
+def test_two_regime_simulator_recovers_its_regimes():
+    """Fitted to a simulation of known regimes, the simulator finds them (calm first) and reproduces them."""
+    truth = TwoRegimeSimulator(means=np.array([[0.0005, 0.0002], [-0.001, 0.0004]]),
+                               covs=np.array([np.diag([1e-4, 2e-5]), np.diag([9e-4, 4e-5])]),
+                               trans=np.array([[0.98, 0.02], [0.05, 0.95]]))  # fmt: skip
+    np.testing.assert_allclose(truth.stationary, [5 / 7, 2 / 7], rtol=1e-12)
+    np.testing.assert_allclose(truth.stationary @ truth.trans, truth.stationary, rtol=1e-12)
+    x = truth.simulate(20_000, np.random.default_rng(0))
+    np.testing.assert_array_equal(x, truth.simulate(20_000, np.random.default_rng(0)))  # seeded
+    fitted = TwoRegimeSimulator.fit(x)
+    np.testing.assert_allclose(np.sqrt(fitted.covs[:, 0, 0]), [0.01, 0.03], rtol=0.05)  # calm regime first
+    np.testing.assert_allclose(np.diag(fitted.trans), [0.98, 0.95], atol=0.01)
+    np.testing.assert_allclose(fitted.simulate(50_000, np.random.default_rng(1)).std(0), x.std(0), rtol=0.05)
