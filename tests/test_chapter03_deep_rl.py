@@ -1,8 +1,8 @@
 """Notebook 3.10 (deep RL portfolios): the taught arithmetic checked, and a bad parameter.
 
 The cell tagged ``rollouts`` binds :func:`common.portfolio_env.batched_rollouts` to the notebook's
-settings for CEM and REINFORCE; its rollouts must book exactly what :class:`common.portfolio_env.PortfolioEnv` books (costs on L1 turnover,
-drifting weights). The cell tagged ``direct_policy`` holds the network and the loss of the
+settings for CEM and REINFORCE; its rollouts must book exactly what
+:class:`common.portfolio_env.PortfolioEnv` books (costs on L1 turnover, drifting weights). The cell tagged ``direct_policy`` holds the network and the loss of the
 direct policy (minus the annualized Sharpe ratio of the next months, net of costs).
 """
 
